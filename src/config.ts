@@ -1,0 +1,84 @@
+import envSchema from 'env-schema'
+import { Type, type Static } from '@sinclair/typebox'
+import { parseApiTokens, type ApiToken } from './auth/tokens.js'
+import { ConfigError } from './config-error.js'
+
+export { ConfigError }
+
+const EnvSchema = Type.Object({
+  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' }
+  ),
+  API_TOKENS: Type.Optional(Type.String()),
+  AUTH_DISABLED: Type.Boolean({ default: false }),
+  MIGRATE_ON_START: Type.Optional(Type.Boolean()),
+  MIGRATION_LOCK_WAIT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
+  MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  FITTED_TRANSFORMER_MAX_BYTES: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1 }),
+})
+type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  /** Unset: the embedded PostgreSQL kept in `dataDir`. */
+  readonly databaseUrl: string | null
+  readonly dataDir: string
+  readonly host: string
+  readonly port: number
+  readonly logLevel: string
+  readonly auth: { readonly disabled: boolean, readonly tokens: readonly ApiToken[] }
+  readonly migrateOnStart: boolean
+  readonly lock: { readonly waitMs: number, readonly lockTimeoutMs: number }
+  readonly fittedTransformerMaxBytes: number
+}
+
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  let parsed: Env
+  try {
+    parsed = envSchema<Env>({ schema: EnvSchema, data: env, dotenv: false })
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`)
+  }
+  const databaseUrl = parsed.DATABASE_URL ?? null
+  if (databaseUrl !== null) assertPostgresUrl(databaseUrl)
+  const tokens = parseApiTokens(parsed.API_TOKENS ?? '')
+  if (tokens.length === 0 && !parsed.AUTH_DISABLED && !(databaseUrl === null && isLoopback(parsed.HOST))) {
+    throw new ConfigError(`refusing to start: API_TOKENS is empty ${databaseUrl === null ? `and HOST ${parsed.HOST} is not loopback` : 'and DATABASE_URL is set'}; set API_TOKENS (e.g. admin=<secret>) or AUTH_DISABLED=true`)
+  }
+  // The embedded database on loopback with no tokens is a developer's own machine: `npm start` just works.
+  const authDisabled = parsed.AUTH_DISABLED || tokens.length === 0
+  return {
+    databaseUrl,
+    dataDir: parsed.DATA_DIR,
+    host: parsed.HOST,
+    port: parsed.PORT,
+    logLevel: parsed.LOG_LEVEL,
+    auth: { disabled: authDisabled, tokens },
+    migrateOnStart: parsed.MIGRATE_ON_START ?? databaseUrl === null,
+    lock: { waitMs: parsed.MIGRATION_LOCK_WAIT_MS, lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS },
+    fittedTransformerMaxBytes: parsed.FITTED_TRANSFORMER_MAX_BYTES,
+  }
+}
+
+function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
+}
+
+function assertPostgresUrl (value: string): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError('invalid configuration: DATABASE_URL is not a URL (expected postgres://user:password@host:port/database)')
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`invalid configuration: DATABASE_URL must use postgres:// or postgresql://, not ${url.protocol}//`)
+  }
+  if (url.hostname === '' && !url.searchParams.has('host')) {
+    throw new ConfigError('invalid configuration: DATABASE_URL names no host')
+  }
+}

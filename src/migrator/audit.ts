@@ -1,0 +1,146 @@
+import type { Knex } from 'knex'
+import { isUndefinedTable } from './pg-errors.js'
+
+export type OperationKind = 'upgrade' | 'downgrade' | 'stamp'
+export type OperationStatus = 'queued' | 'running' | 'succeeded' | 'failed'
+
+export interface StepReport {
+  readonly revision: string
+  readonly direction: 'up' | 'down'
+  readonly description: string
+  readonly durationMs: number
+  readonly sql: string[]
+}
+
+export interface OperationError {
+  readonly kind: string
+  readonly message: string
+  readonly revision?: string
+  readonly code?: string | null
+}
+
+export interface Operation {
+  readonly id: string
+  readonly kind: OperationKind
+  readonly target: string
+  readonly dryRun: boolean
+  readonly status: OperationStatus
+  readonly from: string[] | null
+  readonly to: string[] | null
+  readonly steps: StepReport[]
+  readonly error: OperationError | null
+  readonly actor: string
+  readonly instance: string
+  readonly startedAt: string
+  readonly finishedAt: string | null
+}
+
+interface OperationRow {
+  id: string
+  kind: OperationKind
+  target: string
+  dry_run: boolean
+  status: OperationStatus
+  from_revisions: string[] | null
+  to_revisions: string[] | null
+  steps: StepReport[]
+  error: OperationError | null
+  actor: string
+  instance: string
+  started_at: Date
+  finished_at: Date | null
+}
+
+const table = 'aip_schema_operations'
+
+/** The audit log. Rows are written outside migration transactions so a failure is recorded too. */
+export function createAuditLog (knex: Knex) {
+  return {
+    async open (entry: { kind: OperationKind, target: string, dryRun: boolean, actor: string, instance: string, status: OperationStatus }): Promise<Operation> {
+      const [row] = await knex<OperationRow>(table).insert({
+        kind: entry.kind,
+        target: entry.target,
+        dry_run: entry.dryRun,
+        actor: entry.actor,
+        instance: entry.instance,
+        status: entry.status,
+      }).returning('*')
+      return toOperation(row as OperationRow)
+    },
+
+    async update (id: string, change: { status?: OperationStatus, from?: string[], to?: string[], steps?: StepReport[], error?: OperationError | null, finished?: boolean }): Promise<void> {
+      const patch: Record<string, unknown> = {}
+      if (change.status !== undefined) patch.status = change.status
+      if (change.from !== undefined) patch.from_revisions = JSON.stringify(change.from)
+      if (change.to !== undefined) patch.to_revisions = JSON.stringify(change.to)
+      if (change.steps !== undefined) patch.steps = JSON.stringify(change.steps)
+      if (change.error !== undefined) patch.error = change.error === null ? null : JSON.stringify(change.error)
+      if (change.finished === true) patch.finished_at = knex.raw('clock_timestamp()')
+      await knex(table).where({ id }).update(patch)
+    },
+
+    /**
+     * Called under the migration lock: a `running` operation other than ours lost its process
+     * (a running operation holds the lock), so it is closed as failed instead of running forever.
+     */
+    async closeAbandoned (currentId: string): Promise<number> {
+      return knex(table).where({ status: 'running' }).whereNot({ id: currentId }).update({
+        status: 'failed',
+        error: JSON.stringify({ kind: 'abandoned', message: 'the process running this operation ended before it finished' }),
+        finished_at: knex.raw('clock_timestamp()'),
+      })
+    },
+
+    /** Read-only: a database that has never migrated simply has no history. */
+    async list (limit: number): Promise<Operation[]> {
+      try {
+        const rows = await knex<OperationRow>(table).select('*').orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit)
+        return rows.map((row) => toOperation(row as OperationRow))
+      } catch (error) {
+        if (isUndefinedTable(error)) return []
+        throw error
+      }
+    },
+
+    async get (id: string): Promise<Operation | null> {
+      try {
+        const row = await knex<OperationRow>(table).select('*').where({ id }).first()
+        return row === undefined ? null : toOperation(row as OperationRow)
+      } catch (error) {
+        if (isUndefinedTable(error)) return null
+        throw error
+      }
+    },
+
+    /** The operation a replica is running, to name it when another replica waits for the lock. */
+    async runningOn (instance: string): Promise<Operation | null> {
+      try {
+        const row = await knex<OperationRow>(table).select('*').where({ instance, status: 'running' }).orderBy('started_at', 'desc').first()
+        return row === undefined ? null : toOperation(row as OperationRow)
+      } catch (error) {
+        if (isUndefinedTable(error)) return null
+        throw error
+      }
+    },
+  }
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>
+
+function toOperation (row: OperationRow): Operation {
+  return {
+    id: row.id,
+    kind: row.kind,
+    target: row.target,
+    dryRun: row.dry_run,
+    status: row.status,
+    from: row.from_revisions,
+    to: row.to_revisions,
+    steps: row.steps,
+    error: row.error,
+    actor: row.actor,
+    instance: row.instance,
+    startedAt: row.started_at.toISOString(),
+    finishedAt: row.finished_at?.toISOString() ?? null,
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The engine's errors: one family, structured fields, no HTTP. The routes map each `kind`
+ * to a status code in one place (src/http/problems.ts); the CLI maps them to exit codes.
+ */
+export abstract class MigratorError extends Error {
+  abstract readonly kind: MigratorErrorKind
+  override get name (): string { return this.constructor.name }
+}
+
+export type MigratorErrorKind =
+  | 'invalid-revision-graph'
+  | 'invalid-target'
+  | 'unknown-revision'
+  | 'ambiguous-revision'
+  | 'multiple-heads'
+  | 'wrong-direction'
+  | 'lock-not-acquired'
+  | 'database-state-mismatch'
+  | 'migration-failed'
+  | 'operation-not-found'
+  | 'stamp-not-allowed'
+
+/** Duplicate ids, dangling down revisions or cycles: found when revisions are loaded. */
+export class InvalidRevisionGraphError extends MigratorError {
+  readonly kind = 'invalid-revision-graph'
+  constructor (readonly problems: readonly string[]) {
+    super(`invalid revision graph: ${problems.join('; ')}`)
+  }
+}
+
+/** A target that does not parse, or a relative step that walks off the graph. */
+export class InvalidTargetError extends MigratorError {
+  readonly kind = 'invalid-target'
+  constructor (readonly target: string, reason: string) {
+    super(`invalid target '${target}': ${reason}`)
+  }
+}
+
+export class UnknownRevisionError extends MigratorError {
+  readonly kind = 'unknown-revision'
+  constructor (readonly revision: string) {
+    super(`no revision matches '${revision}'`)
+  }
+}
+
+export class AmbiguousRevisionError extends MigratorError {
+  readonly kind = 'ambiguous-revision'
+  constructor (readonly prefix: string, readonly candidates: readonly string[]) {
+    super(`'${prefix}' is ambiguous: it matches ${candidates.join(', ')}`)
+  }
+}
+
+export class MultipleHeadsError extends MigratorError {
+  readonly kind = 'multiple-heads'
+  constructor (readonly target: string, readonly heads: readonly string[]) {
+    super(`'${target}' is ambiguous with several heads (${heads.join(', ')}): merge them, or name one, or use 'heads'`)
+  }
+}
+
+export class WrongDirectionError extends MigratorError {
+  readonly kind = 'wrong-direction'
+  constructor (readonly target: string, readonly direction: 'up' | 'down', reason: string) {
+    super(`cannot ${direction === 'up' ? 'upgrade' : 'downgrade'} to '${target}': ${reason}`)
+  }
+}
+
+export interface LockHolder {
+  readonly instance: string
+  readonly operation: string | null
+  readonly since: string
+}
+
+export class LockNotAcquiredError extends MigratorError {
+  readonly kind = 'lock-not-acquired'
+  constructor (readonly waitedMs: number, readonly holder: LockHolder | null) {
+    super(holder
+      ? `the migration lock is held by ${holder.instance} since ${holder.since}; waited ${waitedMs} ms`
+      : `the migration lock was not acquired within ${waitedMs} ms`)
+  }
+}
+
+/** The database is at a revision the code does not know, or an applied revision changed. */
+export class DatabaseStateMismatchError extends MigratorError {
+  readonly kind = 'database-state-mismatch'
+  constructor (
+    readonly unknownRevisions: readonly string[],
+    readonly checksumMismatches: readonly string[]
+  ) {
+    const parts: string[] = []
+    if (unknownRevisions.length > 0) parts.push(`the database is at revisions this code does not know: ${unknownRevisions.join(', ')}`)
+    if (checksumMismatches.length > 0) parts.push(`applied revisions whose SQL has since changed: ${checksumMismatches.join(', ')}`)
+    super(`${parts.join('; ')}; use stamp to declare the database's true revision`)
+  }
+}
+
+export class MigrationFailedError extends MigratorError {
+  readonly kind = 'migration-failed'
+  constructor (
+    readonly revision: string,
+    readonly direction: 'up' | 'down',
+    readonly databaseCode: string | null,
+    readonly databaseMessage: string
+  ) {
+    super(`${direction === 'up' ? 'upgrade' : 'downgrade'} of ${revision} failed: ${databaseMessage}`)
+  }
+}
+
+export class OperationNotFoundError extends MigratorError {
+  readonly kind = 'operation-not-found'
+  constructor (readonly id: string) {
+    super(`no migration operation with id '${id}'`)
+  }
+}
+
+/** A stamp that would hide applied revisions, asked for by a caller not allowed to. */
+export class StampNotAllowedError extends MigratorError {
+  readonly kind = 'stamp-not-allowed'
+  constructor (readonly target: string) {
+    super(`stamping '${target}' moves the version backwards (or past unknown revisions): that needs the admin scope`)
+  }
+}

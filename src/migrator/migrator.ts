@@ -1,0 +1,302 @@
+import type { Knex } from 'knex'
+import { createAuditLog, type Operation, type OperationKind, type StepReport } from './audit.js'
+import { ensureBookkeeping } from './bookkeeping.js'
+import { LockNotAcquiredError, MigratorError, OperationNotFoundError, StampNotAllowedError } from './errors.js'
+import { executeStep, writeVersionTable } from './executor.js'
+import type { RevisionGraph } from './graph.js'
+import { withMigrationLock } from './lock.js'
+import { headsAfterStep, isForward, planMigration } from './planner.js'
+import { reconcileBookkeeping } from './reconcile.js'
+import type { Revision } from './revision.js'
+import { readDatabaseState, verifyDatabaseState, type DatabaseState } from './state.js'
+import { parseTarget, resolveStampTarget, resolveTarget } from './targets.js'
+
+export interface MigratorLogger {
+  info (object: object, message: string): void
+  warn (object: object, message: string): void
+  error (object: object, message: string): void
+}
+
+export interface MigratorOptions {
+  readonly knex: Knex
+  readonly graph: RevisionGraph
+  /** Names this process in the lock holder and the audit log. */
+  readonly instance: string
+  readonly lockWaitMs: number
+  readonly lockTimeoutMs: number
+  readonly logger: MigratorLogger
+}
+
+export interface SchemaStatus {
+  readonly current: string[]
+  readonly heads: string[]
+  readonly upToDate: boolean
+  readonly pending: string[]
+}
+
+export interface MigrationResult {
+  readonly from: string[]
+  readonly to: string[]
+  readonly dryRun: boolean
+  readonly steps: StepReport[]
+}
+
+export interface MigrateRequest {
+  readonly target: string
+  readonly dryRun?: boolean
+  readonly actor: string
+}
+
+export interface StampRequest {
+  readonly target: string
+  readonly purge?: boolean
+  readonly actor: string
+  /** Stamping backwards hides applied revisions: callers decide who may. */
+  readonly allowBackwards: boolean
+}
+
+export interface HistoryEntry {
+  readonly revision: string
+  readonly downRevisions: string[]
+  readonly description: string
+  readonly createDate: string
+  readonly isHead: boolean
+  readonly applied: boolean
+  readonly appliedAt: string | null
+}
+
+type Direction = 'up' | 'down'
+
+/** The verbs: one implementation behind the HTTP routes and the command line. */
+export class SchemaMigrator {
+  readonly graph: RevisionGraph
+  private readonly knex: Knex
+  private readonly options: MigratorOptions
+  private readonly audit
+  private bookkeepingReady = false
+  private readonly background = new Set<Promise<unknown>>()
+
+  constructor (options: MigratorOptions) {
+    this.options = options
+    this.knex = options.knex
+    this.graph = options.graph
+    this.audit = createAuditLog(options.knex)
+  }
+
+  async state (): Promise<DatabaseState> {
+    return readDatabaseState(this.knex)
+  }
+
+  async status (): Promise<SchemaStatus> {
+    return this.statusOf(await this.state())
+  }
+
+  statusOf (state: DatabaseState): SchemaStatus {
+    const applied = this.graph.closure(state.heads.filter((id) => this.graph.has(id)))
+    const pending = this.graph.all().filter((revision) => !applied.has(revision.revision)).map((revision) => revision.revision)
+    const heads = [...this.graph.heads]
+    const upToDate = pending.length === 0 && sameSet(state.heads, heads)
+    return { current: state.heads, heads, upToDate, pending }
+  }
+
+  revision (ref: string): Revision {
+    return this.graph.get(this.graph.resolveRevision(ref))
+  }
+
+  async history (): Promise<HistoryEntry[]> {
+    const state = await this.state()
+    const applied = this.graph.closure(state.heads.filter((id) => this.graph.has(id)))
+    const heads = new Set(this.graph.heads)
+    return [...this.graph.all()].reverse().map((revision) => ({
+      revision: revision.revision,
+      downRevisions: [...revision.downRevisions],
+      description: revision.description,
+      createDate: revision.createDate,
+      isHead: heads.has(revision.revision),
+      applied: applied.has(revision.revision),
+      appliedAt: state.applied.get(revision.revision)?.appliedAt ?? null,
+    }))
+  }
+
+  async upgrade (request: MigrateRequest): Promise<MigrationResult> {
+    const fast = await this.noOpUpgrade(request)
+    if (fast !== null) return fast
+    return this.run('upgrade', request, null)
+  }
+
+  async downgrade (request: MigrateRequest): Promise<MigrationResult> {
+    return this.run('downgrade', request, null)
+  }
+
+  async stamp (request: StampRequest): Promise<MigrationResult> {
+    return this.run('stamp', { target: request.target, actor: request.actor }, request)
+  }
+
+  /** Validates now, answers with the queued operation, and runs it after the caller has moved on. */
+  async submit (kind: 'upgrade' | 'downgrade', request: MigrateRequest): Promise<Operation> {
+    await this.preflight(kind, request.target, null)
+    await this.ensureBookkeeping()
+    const operation = await this.audit.open({ kind, target: request.target, dryRun: request.dryRun === true, actor: request.actor, instance: this.options.instance, status: 'queued' })
+    const work = this.run(kind, request, null, operation.id)
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: error, operation: operation.id }, 'background migration failed')
+      })
+      .finally(() => this.background.delete(work))
+    this.background.add(work)
+    return operation
+  }
+
+  async operations (limit: number): Promise<Operation[]> {
+    return this.audit.list(limit)
+  }
+
+  async operation (id: string): Promise<Operation> {
+    const operation = await this.audit.get(id)
+    if (operation === null) throw new OperationNotFoundError(id)
+    return operation
+  }
+
+  /** Resolves once every background operation has ended: graceful shutdown waits on it. */
+  async idle (): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background])
+  }
+
+  /** The common deploy with nothing new: one read, one audit row, no lock. */
+  private async noOpUpgrade (request: MigrateRequest): Promise<MigrationResult | null> {
+    if (request.dryRun === true) return null
+    const state = await this.state()
+    verifyDatabaseState(this.graph, state)
+    const target = resolveTarget(this.graph, state.heads, request.target, 'up')
+    if (planMigration(this.graph, state.heads, target.heads).length > 0 || !this.bookkeepingReady) return null
+    const operation = await this.audit.open({ kind: 'upgrade', target: request.target, dryRun: false, actor: request.actor, instance: this.options.instance, status: 'succeeded' })
+    await this.audit.update(operation.id, { from: state.heads, to: state.heads, finished: true })
+    return { from: state.heads, to: state.heads, dryRun: false, steps: [] }
+  }
+
+  /** Fails fast, without the lock, on what no state of the database could make valid. */
+  private async preflight (kind: OperationKind, target: string, stamp: StampRequest | null): Promise<void> {
+    parseTarget(target)
+    const state = await this.state()
+    verifyDatabaseState(this.graph, state, stamp === null ? 'all' : stampCheck(stamp))
+    if (stamp === null) resolveTarget(this.graph, state.heads, target, kind === 'upgrade' ? 'up' : 'down')
+  }
+
+  private async ensureBookkeeping (): Promise<void> {
+    if (this.bookkeepingReady) return
+    await ensureBookkeeping(this.knex)
+    this.bookkeepingReady = true
+  }
+
+  private async run (kind: OperationKind, request: MigrateRequest, stamp: StampRequest | null, queuedId?: string): Promise<MigrationResult> {
+    const dryRun = request.dryRun === true
+    if (queuedId === undefined) {
+      await this.preflight(kind, request.target, stamp)
+      await this.ensureBookkeeping()
+    }
+    const operation = queuedId ?? (await this.audit.open({ kind, target: request.target, dryRun, actor: request.actor, instance: this.options.instance, status: 'running' })).id
+    const log = { operation, kind, target: request.target, dryRun }
+    const steps: StepReport[] = []
+    try {
+      const result = await withMigrationLock(this.knex, {
+        waitMs: this.options.lockWaitMs,
+        instance: this.options.instance,
+      }, async ({ waitedMs }) => {
+        if (queuedId !== undefined) await this.audit.update(operation, { status: 'running' })
+        const abandoned = await this.audit.closeAbandoned(operation)
+        if (abandoned > 0) this.options.logger.warn({ abandoned }, 'closed operations whose process died mid-way')
+        this.options.logger.info({ ...log, lockWaitMs: Math.round(waitedMs) }, 'migration lock acquired')
+        // Read again under the lock: another replica may have done the work meanwhile.
+        const state = await this.state()
+        verifyDatabaseState(this.graph, state, stamp === null ? 'all' : stampCheck(stamp))
+        await this.audit.update(operation, { from: state.heads })
+        if (stamp !== null) return this.stampUnderLock(state, stamp)
+        await reconcileBookkeeping(this.knex, this.graph, state)
+        return this.migrateUnderLock(state, kind === 'upgrade' ? 'up' : 'down', request, steps, operation)
+      })
+      await this.audit.update(operation, { status: 'succeeded', to: result.to, steps: result.steps, finished: true })
+      return result
+    } catch (error) {
+      const enriched = error instanceof LockNotAcquiredError ? await this.withHolderOperation(error) : error
+      await this.audit.update(operation, { status: 'failed', steps, error: describe(enriched), finished: true })
+        .catch((auditError: unknown) => this.options.logger.error({ err: auditError, operation }, 'could not record the failed operation'))
+      throw enriched
+    }
+  }
+
+  private async migrateUnderLock (state: DatabaseState, direction: Direction, request: MigrateRequest, steps: StepReport[], operation: string): Promise<MigrationResult> {
+    const target = resolveTarget(this.graph, state.heads, request.target, direction)
+    const plan = planMigration(this.graph, state.heads, target.heads)
+    const dryRun = request.dryRun === true
+    const execute = async (dryRunTransaction?: Knex.Transaction): Promise<string[]> => {
+      let heads = state.heads
+      for (const [index, step] of plan.entries()) {
+        const headsAfter = headsAfterStep(this.graph, heads, step)
+        const context = { operation, revision: step.revision, direction: step.direction, step: index + 1, of: plan.length, dryRun }
+        this.options.logger.info(context, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
+        try {
+          const report = await executeStep(this.knex, this.graph, { step, headsAfter, lockTimeoutMs: this.options.lockTimeoutMs, dryRun: dryRunTransaction })
+          steps.push(report)
+        } catch (error) {
+          this.options.logger.error({ ...context, err: error }, `${step.revision} failed`)
+          throw error
+        }
+        this.options.logger.info({ ...context, durationMs: steps.at(-1)?.durationMs }, `${step.revision} done`)
+        heads = headsAfter
+        if (dryRunTransaction === undefined) await this.audit.update(operation, { steps })
+      }
+      return heads
+    }
+    if (!dryRun) {
+      const to = await execute()
+      return { from: state.heads, to, dryRun, steps }
+    }
+    let to: string[] = state.heads
+    await this.knex.transaction(async (trx) => {
+      to = await execute(trx)
+      await trx.rollback(dryRunRollback)
+    }).catch((error: unknown) => {
+      if (error !== dryRunRollback) throw error
+    })
+    return { from: state.heads, to, dryRun, steps }
+  }
+
+  private async stampUnderLock (state: DatabaseState, request: StampRequest): Promise<MigrationResult> {
+    const target = resolveStampTarget(this.graph, state.heads, request.target, request.purge === true)
+    const known = state.heads.filter((id) => this.graph.has(id))
+    if (!request.allowBackwards && !(known.length === state.heads.length && isForward(this.graph, known, target.heads))) {
+      throw new StampNotAllowedError(request.target)
+    }
+    await this.knex.transaction(async (trx) => {
+      await writeVersionTable(trx, target.heads)
+    })
+    await reconcileBookkeeping(this.knex, this.graph, await this.state(), { repin: true })
+    this.options.logger.info({ from: state.heads, to: target.heads }, 'stamped')
+    return { from: state.heads, to: target.heads, dryRun: false, steps: [] }
+  }
+
+  private async withHolderOperation (error: LockNotAcquiredError): Promise<LockNotAcquiredError> {
+    if (error.holder === null) return error
+    const running = await this.audit.runningOn(error.holder.instance).catch(() => null)
+    if (running === null) return error
+    return new LockNotAcquiredError(error.waitedMs, { ...error.holder, operation: `${running.kind} ${running.target} (${running.id})` })
+  }
+}
+
+const dryRunRollback = new Error('dry run: rolled back')
+
+/** `stamp` is the way out of a changed checksum; `stamp --purge` also out of an unknown revision. */
+function stampCheck (request: StampRequest): 'unknown-only' | 'nothing' {
+  return request.purge === true ? 'nothing' : 'unknown-only'
+}
+
+function describe (error: unknown) {
+  if (error instanceof MigratorError) {
+    const fields = error as unknown as { revision?: string, databaseCode?: string | null }
+    return { kind: error.kind, message: error.message, revision: fields.revision, code: fields.databaseCode }
+  }
+  return { kind: 'internal', message: (error as Error).message }
+}
+
+function sameSet (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item))
+}

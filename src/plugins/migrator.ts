@@ -1,0 +1,34 @@
+import { hostname } from 'node:os'
+import fp from 'fastify-plugin'
+import { RevisionGraph } from '../migrator/graph.js'
+import { SchemaMigrator } from '../migrator/migrator.js'
+import { loadRevisions } from '../migrator/source.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    migrator: SchemaMigrator
+  }
+}
+
+export interface MigratorPluginOptions {
+  readonly migrationsDir?: string
+  readonly instance?: string
+  readonly lockWaitMs: number
+  readonly lockTimeoutMs: number
+}
+
+/** The engine, built once: a broken revision graph stops start-up here, naming the files. */
+export default fp<MigratorPluginOptions>(async (fastify, options) => {
+  const graph = RevisionGraph.build(await loadRevisions(options.migrationsDir))
+  const migrator = new SchemaMigrator({
+    knex: fastify.knex,
+    graph,
+    instance: options.instance ?? `${hostname()}:${process.pid}`,
+    lockWaitMs: options.lockWaitMs,
+    lockTimeoutMs: options.lockTimeoutMs,
+    logger: fastify.log,
+  })
+  fastify.decorate('migrator', migrator)
+  // Registered after knex, so this runs before the pool is destroyed.
+  fastify.addHook('onClose', async () => { await migrator.idle() })
+}, { name: 'migrator', dependencies: ['knex'] })

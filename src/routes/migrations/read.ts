@@ -1,0 +1,96 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { problems } from '../../schemas/common.js'
+import { HeadsSchema, HistorySchema, OperationListSchema, OperationSchema, RevisionDetailSchema, SchemaStatusSchema } from '../../schemas/migrations.js'
+
+/** Read-only: no table created, no lock taken, so probes can poll while another replica migrates. */
+const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { migrator } = fastify
+  const security = [{ bearer: ['read'] }]
+
+  fastify.get('/migrations/current', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'getCurrentRevision',
+      tags: ['migrations'],
+      summary: 'The revisions the database is at, the heads, and what is pending',
+      security,
+      response: { 200: Type.Ref(SchemaStatusSchema), ...problems(401, 403) },
+    },
+  }, async () => migrator.status())
+
+  fastify.get('/migrations/heads', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listHeads',
+      tags: ['migrations'],
+      summary: 'The heads of the revision graph',
+      security,
+      response: { 200: Type.Ref(HeadsSchema), ...problems(401, 403) },
+    },
+  }, async () => ({
+    heads: migrator.graph.heads.map((id) => ({ revision: id, description: migrator.graph.get(id).description })),
+  }))
+
+  fastify.get('/migrations/history', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listRevisionHistory',
+      tags: ['migrations'],
+      summary: 'Every revision, newest first, with whether and when it was applied',
+      security,
+      response: { 200: Type.Ref(HistorySchema), ...problems(401, 403) },
+    },
+  }, async () => ({ revisions: await migrator.history() }))
+
+  fastify.get('/migrations/revisions/:rev', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'getRevision',
+      tags: ['migrations'],
+      summary: 'One revision, by id or unique prefix',
+      security,
+      params: Type.Object({ rev: Type.String({ minLength: 1, maxLength: 64 }) }),
+      response: { 200: Type.Ref(RevisionDetailSchema), ...problems(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const revision = migrator.revision(request.params.rev)
+    return {
+      revision: revision.revision,
+      downRevisions: [...revision.downRevisions],
+      description: revision.description,
+      createDate: revision.createDate,
+      isHead: migrator.graph.heads.includes(revision.revision),
+      transactional: revision.transactional,
+      checksum: revision.checksum,
+      up: [...revision.up],
+      down: [...revision.down],
+    }
+  })
+
+  fastify.get('/migrations/operations', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listMigrationOperations',
+      tags: ['migrations'],
+      summary: 'The audit log of upgrades, downgrades and stamps, newest first',
+      security,
+      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }, { additionalProperties: false }),
+      response: { 200: Type.Ref(OperationListSchema), ...problems(400, 401, 403) },
+    },
+  }, async (request) => ({ operations: await migrator.operations(request.query.limit) }))
+
+  fastify.get('/migrations/operations/:id', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'getMigrationOperation',
+      tags: ['migrations'],
+      summary: 'One operation, for polling an asynchronous upgrade or downgrade',
+      security,
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      response: { 200: Type.Ref(OperationSchema), ...problems(400, 401, 403, 404) },
+    },
+  }, async (request) => migrator.operation(request.params.id))
+}
+
+export default readRoutes

@@ -1,0 +1,67 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { grants } from '../../auth/tokens.js'
+import { problems } from '../../schemas/common.js'
+import { DowngradeBodySchema, MigrationResultSchema, OperationSchema, StampBodySchema, UpgradeBodySchema } from '../../schemas/migrations.js'
+
+const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { migrator } = fastify
+  const migrationErrors = problems(400, 401, 403, 404, 409, 500)
+
+  fastify.post('/migrations/upgrade', {
+    config: { scope: 'migrate' },
+    schema: {
+      operationId: 'upgradeSchema',
+      tags: ['migrations'],
+      summary: 'Upgrade to a target (default `head`); `dryRun` rolls back, `async` answers 202',
+      security: [{ bearer: ['migrate'] }],
+      body: UpgradeBodySchema,
+      response: { 200: Type.Ref(MigrationResultSchema), 202: Type.Ref(OperationSchema), ...migrationErrors },
+    },
+    // A deploy job's bare `POST /migrations/upgrade` means "to head".
+    preValidation: async (request) => { request.body ??= {} },
+  }, async (request, reply) => {
+    const { target = 'head', dryRun = false, async = false } = request.body
+    const migrateRequest = { target, dryRun, actor: request.actor }
+    if (!async) return migrator.upgrade(migrateRequest)
+    const operation = await migrator.submit('upgrade', migrateRequest)
+    return reply.code(202).header('location', `/migrations/operations/${operation.id}`).send(operation)
+  })
+
+  fastify.post('/migrations/downgrade', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'downgradeSchema',
+      tags: ['migrations'],
+      summary: 'Downgrade to a target (required); `dryRun` rolls back, `async` answers 202',
+      security: [{ bearer: ['admin'] }],
+      body: DowngradeBodySchema,
+      response: { 200: Type.Ref(MigrationResultSchema), 202: Type.Ref(OperationSchema), ...migrationErrors },
+    },
+  }, async (request, reply) => {
+    const { target, dryRun = false, async = false } = request.body
+    const migrateRequest = { target, dryRun, actor: request.actor }
+    if (!async) return migrator.downgrade(migrateRequest)
+    const operation = await migrator.submit('downgrade', migrateRequest)
+    return reply.code(202).header('location', `/migrations/operations/${operation.id}`).send(operation)
+  })
+
+  fastify.post('/migrations/stamp', {
+    config: { scope: 'migrate' },
+    schema: {
+      operationId: 'stampSchema',
+      tags: ['migrations'],
+      summary: 'Write the version without running migrations; stamping backwards needs `admin`',
+      security: [{ bearer: ['migrate'] }],
+      body: StampBodySchema,
+      response: { 200: Type.Ref(MigrationResultSchema), ...migrationErrors },
+    },
+  }, async (request) => migrator.stamp({
+    target: request.body.target,
+    purge: request.body.purge ?? false,
+    actor: request.actor,
+    allowBackwards: request.grantedScope !== null && grants(request.grantedScope, 'admin'),
+  }))
+}
+
+export default writeRoutes

@@ -1,0 +1,46 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+import type { EmbeddedDatabase } from './embedded/embedded-postgres.js'
+import { MigratorError } from './migrator/errors.js'
+
+/** Reads the configuration, listens, and closes on SIGTERM/SIGINT. Nothing else. */
+async function main (): Promise<void> {
+  const config = loadConfig()
+  let embedded: EmbeddedDatabase | null = null
+  if (config.databaseUrl === null) {
+    // Loaded only when used: it hooks process exit, and a server on a real database needs none of it.
+    const { startEmbeddedPostgres } = await import('./embedded/embedded-postgres.js')
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })
+  }
+  const app = await buildApp({
+    databaseUrl: config.databaseUrl ?? (embedded as EmbeddedDatabase).url,
+    config,
+    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+  })
+  closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
+    else app.log.info({ signal }, 'closing')
+    await app.close()
+    await embedded?.stop()
+  })
+  try {
+    if (config.migrateOnStart) {
+      const result = await app.migrator.upgrade({ target: 'heads', actor: 'startup' })
+      app.log.info({ from: result.from, to: result.to, steps: result.steps.length }, 'schema at head')
+    }
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await app.close()
+    await embedded?.stop()
+    throw error
+  }
+}
+
+main().catch((error: unknown) => {
+  const expected = error instanceof ConfigError || error instanceof MigratorError || (error as Error).name === 'DataDirInUseError' ||
+    ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ECONNREFUSED', 'ENOTFOUND'].includes((error as NodeJS.ErrnoException).code ?? '')
+  process.stderr.write(`aip-schema: ${expected ? (error as Error).message : (error as Error).stack ?? String(error)}\n`)
+  // Exit now: the embedded server's exit hook would otherwise end the process with code 0.
+  process.exit(1)
+})

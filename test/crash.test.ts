@@ -1,0 +1,58 @@
+import t from 'tap'
+import { bearer, buildTestApp } from './helpers/app.js'
+import { createTestDatabase, testKnex } from './helpers/database.js'
+import { startServer } from './helpers/server.js'
+
+t.test('a service killed mid-migration leaves no trace of the half-done revision and no lock', async (t) => {
+  const url = await createTestDatabase(t, 'crash')
+  const db = testKnex(t, url)
+  const server = await startServer({ DATABASE_URL: url, API_TOKENS: 'admin=crash-admin', MIGRATION_LOCK_TIMEOUT_MS: '600000' })
+  t.teardown(() => server.stop('SIGKILL'))
+  const upgrade = (target: string) => fetch(`${server.baseUrl}/migrations/upgrade`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer crash-admin', 'content-type': 'application/json' },
+    body: JSON.stringify({ target }),
+  })
+  t.equal((await upgrade('a1b2c3d4e5f6')).status, 200)
+
+  // Another session holds model_runs, so the next revision's ALTER TABLE waits on it.
+  const blocker = await db.client.acquireConnection()
+  await db.raw('BEGIN').connection(blocker)
+  await db.raw('LOCK TABLE model_runs IN ACCESS EXCLUSIVE MODE').connection(blocker)
+  const pending = upgrade('head').catch(() => null)
+  await waitFor(async () => {
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE model_runs%'")
+    return rows[0].n === 1
+  })
+  t.equal(await server.stop('SIGKILL'), null, 'killed while its migration waits')
+  await pending
+  await db.raw('ROLLBACK').connection(blocker)
+  await db.client.releaseConnection(blocker)
+
+  // The killed service's backends end once they notice their client is gone.
+  await waitFor(async () => {
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'tap'  AND (query LIKE 'ALTER TABLE%' OR application_name LIKE 'aip-schema|%')")
+    return rows[0].n === 0
+  })
+  t.same(await db('alembic_version').pluck('version_num'), ['a1b2c3d4e5f6'], 'at the previous revision')
+  const status = await db.raw("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'model_runs' AND column_name = 'status'")
+  t.equal(status.rows[0].n, 0, 'no trace of the half-done revision')
+  t.same(await db('knex_migrations').orderBy('name').pluck('name'), ['5c1b6116de51', 'a1b2c3d4e5f6'])
+  const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")
+  t.equal(locks.rows[0].n, 0, 'no advisory lock remains')
+
+  const app = await buildTestApp(t, url, { lockWaitMs: 2_000 })
+  const res = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })
+  t.equal(res.statusCode, 200, 'a new process upgrades to head')
+  t.same(res.json().to, ['c3d4e5f6g7h8'])
+  const killed = await db('aip_schema_operations').where({ target: 'head' }).orderBy('started_at').first()
+  t.match(killed, { status: 'failed', error: { kind: 'abandoned' } }, 'the killed operation is closed as failed, not running forever')
+})
+
+async function waitFor (condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { parseApiTokens } from '../../src/auth/tokens.js'
+
+export const tokens = { read: 'read-token', write: 'write-token', migrate: 'migrate-token', admin: 'admin-token' } as const
+
+export function bearer (scope: keyof typeof tokens): { authorization: string } {
+  return { authorization: `Bearer ${tokens[scope]}` }
+}
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+export interface TestAppOptions {
+  readonly migrationsDir?: string
+  readonly lockWaitMs?: number
+  readonly lockTimeoutMs?: number
+  readonly instance?: string
+  readonly authDisabled?: boolean
+  readonly fittedTransformerMaxBytes?: number
+}
+
+/** The real app on a real database, with one token per scope; closed at teardown. */
+export async function buildTestApp (t: Teardown, databaseUrl: string, options: TestAppOptions = {}): Promise<FastifyInstance> {
+  const app = await buildApp({
+    databaseUrl,
+    migrationsDir: options.migrationsDir,
+    dataApi: options.migrationsDir === undefined,
+    instance: options.instance,
+    config: {
+      auth: {
+        disabled: options.authDisabled ?? false,
+        tokens: parseApiTokens(Object.entries(tokens).map(([scope, token]) => `${scope}=${token}`).join(',')),
+      },
+      lock: { waitMs: options.lockWaitMs ?? 30_000, lockTimeoutMs: options.lockTimeoutMs ?? 10_000 },
+      fittedTransformerMaxBytes: options.fittedTransformerMaxBytes ?? 64 * 1024 * 1024,
+    },
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  return app
+}
