@@ -14,7 +14,15 @@ export const ProblemRef = Type.Ref(ProblemSchema)
 /** Shared schemas get an `$id` and are added once, so OpenAPI names them instead of inlining copies. */
 export const sharedSchemas: TSchema[] = [ProblemSchema]
 
-/** The problem+json responses a route can give, by status code. */
-export function problems (...codes: number[]): Record<number, typeof ProblemRef> {
-  return Object.fromEntries(codes.map((code) => [code, ProblemRef]))
+const problemResponse = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: ProblemRef } },
+}
+
+/**
+ * The problem+json responses a route can give, by status code; `default` stands for the answers
+ * any route may give when the service itself is in trouble (rate limited, database unavailable).
+ */
+export function problems (...codes: number[]): Record<number, typeof problemResponse> & { default: typeof problemResponse } {
+  return { ...Object.fromEntries(codes.map((code) => [code, problemResponse])), default: problemResponse }
 }

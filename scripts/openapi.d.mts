@@ -1,0 +1,3 @@
+export const documentPath: string
+export const clientTypesPath: string
+export function renderClientTypes (documentText: string): Promise<string>
