@@ -13,15 +13,16 @@ t.test('a service killed mid-migration leaves no trace of the half-done revision
     headers: { authorization: 'Bearer crash-admin', 'content-type': 'application/json' },
     body: JSON.stringify({ target }),
   })
-  t.equal((await upgrade('a1b2c3d4e5f6')).status, 200)
+  t.equal((await upgrade('5c1b6116de51')).status, 200)
 
-  // Another session holds model_runs, so the next revision's ALTER TABLE waits on it.
+  // Another session holds datasets, so the next revision's CREATE TABLE (its foreign keys) waits on it.
+  // That revision is transactional: the later ones build their indexes online, statement by statement.
   const blocker = await db.client.acquireConnection()
   await db.raw('BEGIN').connection(blocker)
-  await db.raw('LOCK TABLE model_runs IN ACCESS EXCLUSIVE MODE').connection(blocker)
+  await db.raw('LOCK TABLE datasets IN ACCESS EXCLUSIVE MODE').connection(blocker)
   const pending = upgrade('head').catch(() => null)
   await waitFor(async () => {
-    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE model_runs%'")
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE TABLE preprocessing_history%'")
     return rows[0].n === 1
   })
   t.equal(await server.stop('SIGKILL'), null, 'killed while its migration waits')
@@ -31,13 +32,13 @@ t.test('a service killed mid-migration leaves no trace of the half-done revision
 
   // The killed service's backends end once they notice their client is gone.
   await waitFor(async () => {
-    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'tap'  AND (query LIKE 'ALTER TABLE%' OR application_name LIKE 'aip-schema|%')")
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'tap'  AND (query LIKE 'CREATE TABLE%' OR application_name LIKE 'aip-schema|%')")
     return rows[0].n === 0
   })
-  t.same(await db('alembic_version').pluck('version_num'), ['a1b2c3d4e5f6'], 'at the previous revision')
-  const status = await db.raw("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'model_runs' AND column_name = 'status'")
-  t.equal(status.rows[0].n, 0, 'no trace of the half-done revision')
-  t.same(await db('knex_migrations').orderBy('name').pluck('name'), ['5c1b6116de51', 'a1b2c3d4e5f6'])
+  t.same(await db('alembic_version').pluck('version_num'), ['5c1b6116de51'], 'at the previous revision')
+  const history = await db.raw("SELECT to_regclass('preprocessing_history') IS NULL AS absent")
+  t.equal(history.rows[0].absent, true, 'no trace of the half-done revision')
+  t.same(await db('knex_migrations').orderBy('name').pluck('name'), ['5c1b6116de51'])
   const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")
   t.equal(locks.rows[0].n, 0, 'no advisory lock remains')
 

@@ -117,7 +117,7 @@ t.test('bad targets', async (t) => {
 t.test('show a revision by prefix; unknown 404; malformed 400', async (t) => {
   const res = await app.inject({ url: '/migrations/revisions/b2c', headers: bearer('read') })
   t.equal(res.statusCode, 200)
-  t.match(res.json(), { revision: r3, downRevisions: [r2], description: 'add status metadata to model runs', transactional: true })
+  t.match(res.json(), { revision: r3, downRevisions: [r2], description: 'add status metadata to model runs', transactional: false })
   t.equal((await app.inject({ url: '/migrations/revisions/zzzz', headers: bearer('read') })).statusCode, 404)
 })
 
@@ -130,7 +130,7 @@ t.test('dry run leaves the schema untouched and returns the SQL', async (t) => {
   t.equal(body.dryRun, true)
   t.same(body.to, [r4])
   t.same(body.steps.map((s: { revision: string }) => s.revision), [r3, r4])
-  t.ok(body.steps[0].sql.some((sql: string) => sql.includes('ADD COLUMN status')))
+  t.ok(body.steps[0].sql.some((sql: string) => sql.includes('ADD COLUMN IF NOT EXISTS status')))
   t.same(await versionTable(), before, 'version unchanged')
   const columns = await db.raw("SELECT column_name FROM information_schema.columns WHERE table_name = 'model_runs' AND column_name = 'status'")
   t.equal(columns.rows.length, 0, 'schema unchanged')
