@@ -1,0 +1,31 @@
+import type { Knex } from 'knex'
+import type { RevisionGraph } from '../migrator/graph.js'
+import { readDatabaseState, verifyDatabaseState } from '../migrator/state.js'
+import { diffSchemas, type SchemaDifference } from './diff.js'
+import { DriftNeedsOneRevisionError } from './errors.js'
+import { introspectSchema } from './introspect.js'
+import { applicationSchema } from './schema.js'
+import { defaultSnapshotsDir, readSnapshot } from './snapshots.js'
+
+export interface DriftReport {
+  /** The revision the database is at; null at base. */
+  readonly revision: string | null
+  readonly inSync: boolean
+  readonly differences: SchemaDifference[]
+}
+
+/**
+ * The live schema against the committed snapshot of the database's revision, the engine's
+ * bookkeeping left out. Read-only: no table created, no lock taken. Usable without Fastify.
+ */
+export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { snapshotsDir?: string } = {}): Promise<DriftReport> {
+  const state = await readDatabaseState(knex)
+  // A changed checksum is no reason to refuse: drift is how one finds out what it changed.
+  verifyDatabaseState(graph, state, 'unknown-only')
+  const heads = graph.headsOf(graph.closure(state.heads))
+  if (heads.length > 1) throw new DriftNeedsOneRevisionError(heads)
+  const revision = heads[0] ?? null
+  const [expected, live] = await Promise.all([readSnapshot(options.snapshotsDir ?? defaultSnapshotsDir, revision), introspectSchema(knex)])
+  const differences = diffSchemas(expected, applicationSchema(live))
+  return { revision, inSync: differences.length === 0, differences }
+}

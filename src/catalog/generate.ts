@@ -1,0 +1,31 @@
+import type { Knex } from 'knex'
+import type { RevisionGraph } from '../migrator/graph.js'
+import { SchemaMigrator } from '../migrator/migrator.js'
+import { introspectSchema } from './introspect.js'
+import { applicationSchema } from './schema.js'
+import type { SchemaSnapshot } from './snapshots.js'
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
+const actor = 'schema-snapshots'
+
+/**
+ * The schema each revision produces, read from a scratch database (empty, at base) that is
+ * migrated through the engine revision by revision. A revision off the line applied so far
+ * (another branch) starts again from base, so each snapshot holds exactly its revision's ancestry.
+ */
+export async function generateSnapshots (knex: Knex, graph: RevisionGraph): Promise<SchemaSnapshot[]> {
+  const migrator = new SchemaMigrator({ knex, graph, instance: actor, lockWaitMs: 30_000, lockTimeoutMs: 10_000, logger: quiet })
+  const snapshots = [await snapshotAt(knex, null)]
+  for (const { revision } of graph.all()) {
+    const ancestry = graph.closure([revision])
+    const applied = graph.closure((await migrator.state()).heads)
+    if ([...applied].some((id) => !ancestry.has(id))) await migrator.downgrade({ target: 'base', actor })
+    await migrator.upgrade({ target: revision, actor })
+    snapshots.push(await snapshotAt(knex, revision))
+  }
+  return snapshots
+}
+
+async function snapshotAt (knex: Knex, revision: string | null): Promise<SchemaSnapshot> {
+  return { revision, ...applicationSchema(await introspectSchema(knex)) }
+}
