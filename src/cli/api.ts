@@ -1,0 +1,53 @@
+import type { Static } from '@sinclair/typebox'
+import type { HeadsSchema, HistorySchema, MigrationResultSchema, RevisionDetailSchema, SchemaStatusSchema } from '../schemas/migrations.js'
+
+export type SchemaStatus = Static<typeof SchemaStatusSchema>
+export type Heads = Static<typeof HeadsSchema>
+export type History = Static<typeof HistorySchema>
+export type HistoryEntry = History['revisions'][number]
+export type RevisionDetail = Static<typeof RevisionDetailSchema>
+export type MigrationResult = Static<typeof MigrationResultSchema>
+export type Step = MigrationResult['steps'][number]
+
+/** What a verb asks of the schema: the HTTP API's objects, whichever transport carries them. */
+export interface SchemaApi {
+  current (): Promise<SchemaStatus>
+  heads (): Promise<Heads>
+  history (): Promise<History>
+  revision (ref: string): Promise<RevisionDetail>
+  upgrade (body: { target: string, dryRun: boolean }): Promise<MigrationResult>
+  downgrade (body: { target: string, dryRun: boolean }): Promise<MigrationResult>
+  stamp (body: { target: string, purge: boolean }): Promise<MigrationResult>
+  /**
+   * Why the database may not be migrated as it is (unknown revisions, applied SQL that changed);
+   * `null` where the transport cannot tell.
+   */
+  integrity (): Promise<string[] | null>
+  close (): Promise<void>
+}
+
+/** Told as each step starts, so a long run shows where it is. */
+export type StepListener = (step: StepStart) => void
+
+export interface StepStart {
+  readonly revision: string
+  readonly downRevisions: readonly string[]
+  readonly description: string
+  readonly direction: 'up' | 'down'
+  /** 1-based. */
+  readonly index: number
+  readonly of: number
+}
+
+/** An RFC 9457 problem, from the service or made from an engine error: what a failure prints. */
+export interface CliProblem {
+  readonly type: string
+  readonly detail: string
+  readonly [extension: string]: unknown
+}
+
+export class CliFailure extends Error {
+  constructor (readonly problem: CliProblem) {
+    super(problem.detail)
+  }
+}

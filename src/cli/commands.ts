@@ -1,0 +1,165 @@
+import type { HistoryEntry, SchemaApi } from './api.js'
+import { historyLine, migrationSummary, revisionBlock, revisionLine, revisionsText, showText } from './format.js'
+import { UsageError, type VerbName } from './usage.js'
+
+export interface VerbContext {
+  readonly positionals: readonly string[]
+  readonly values: Readonly<Record<string, string | boolean | undefined>>
+  /** Opened on first use: `revision` and `merge` never connect. */
+  readonly api: () => Promise<SchemaApi>
+}
+
+export interface VerbOutput {
+  /** What `--json` prints: the API's own object for the verbs the API has. */
+  readonly json: unknown
+  readonly text: string
+  readonly exitCode?: number
+}
+
+type Command = (context: VerbContext) => Promise<VerbOutput>
+
+/** One implementation per verb; the transport behind `api()` is the only difference between direct and `--url`. */
+export const commands: Record<VerbName, Command> = {
+  async current ({ api, values }) {
+    const status = await (await api()).current()
+    if (values.verbose === true) {
+      const entries = await historyById(await api())
+      const blocks = status.current.map((id) => entries.get(id)).filter((entry) => entry !== undefined).map((entry) => revisionBlock(entry))
+      return { json: status, text: `Current revision(s):\n${blocks.join('\n')}` }
+    }
+    const heads = new Set(status.heads)
+    return { json: status, text: lines(status.current.map((id) => revisionLine(id, heads.has(id)))) }
+  },
+
+  async heads ({ api, values }) {
+    const heads = await (await api()).heads()
+    if (values.verbose === true) {
+      const entries = await historyById(await api())
+      return { json: heads, text: heads.heads.map(({ revision }) => revisionBlock(entries.get(revision) as HistoryEntry)).join('\n') }
+    }
+    return { json: heads, text: lines(heads.heads.map(({ revision }) => revisionLine(revision, true))) }
+  },
+
+  async history ({ api, values }) {
+    const schema = await api()
+    const { revisions } = await schema.history()
+    const range = typeof values['rev-range'] === 'string' ? await resolveRange(schema, values['rev-range']) : { start: null, end: null }
+    const shown = inRange(revisions, range)
+    const branchPoints = branchPointsOf(revisions)
+    const current = values['indicate-current'] === true ? new Set((await schema.current()).current) : new Set<string>()
+    const text = values.verbose === true
+      ? shown.map((entry) => revisionBlock(entry, branchPoints)).join('\n')
+      : lines(shown.map((entry) => historyLine(entry, branchPoints, current)))
+    return { json: { revisions: shown }, text }
+  },
+
+  async show ({ api, positionals }) {
+    const detail = await (await api()).revision(positionals[0] as string)
+    return { json: detail, text: showText(detail) }
+  },
+
+  async upgrade ({ api, positionals, values }) {
+    const result = await (await api()).upgrade({ target: positionals[0] ?? 'head', dryRun: values['dry-run'] === true })
+    return { json: result, text: migrationSummary('upgrade', result) }
+  },
+
+  async downgrade ({ api, positionals, values }) {
+    const result = await (await api()).downgrade({ target: positionals[0] as string, dryRun: values['dry-run'] === true })
+    return { json: result, text: migrationSummary('downgrade', result) }
+  },
+
+  async stamp ({ api, positionals, values }) {
+    const result = await (await api()).stamp({ target: positionals[0] as string, purge: values.purge === true })
+    return { json: result, text: migrationSummary('stamp', result) }
+  },
+
+  async check ({ api }) {
+    const schema = await api()
+    const status = await schema.current()
+    const findings: string[] = []
+    if (!status.upToDate) {
+      findings.push(`the database is at ${revisionsText(status.current)}, not at head ${revisionsText(status.heads)}; pending: ${status.pending.join(', ') || 'none'}`)
+    }
+    const integrity = await schema.integrity()
+    findings.push(...integrity ?? [])
+    const ok = findings.length === 0
+    const verified = integrity === null ? 'at head (checksums are not checked through --url)' : 'at head, applied revisions unchanged'
+    return {
+      json: { ok, status, checksumsVerified: integrity !== null, findings },
+      text: ok ? `OK: ${revisionsText(status.current)} ${verified}\n` : lines(findings.map((finding) => `FAILED: ${finding}`)),
+      exitCode: ok ? 0 : 1,
+    }
+  },
+
+  async revision ({ values }) {
+    const { writeRevision } = await import('./scaffold.js')
+    return scaffolded(await writeRevision({ message: requireMessage(values), dir: directory(values), head: typeof values.head === 'string' ? values.head : null }))
+  },
+
+  async merge ({ values, positionals }) {
+    const { writeMerge } = await import('./scaffold.js')
+    return scaffolded(await writeMerge({ message: requireMessage(values), dir: directory(values), refs: [...positionals] }))
+  },
+}
+
+interface Range { readonly start: ReadonlySet<string> | null, readonly end: ReadonlySet<string> | null }
+
+/** Alembic's `-r start:end`; each side a revision or prefix, `base`, `head(s)` or `current`, or blank. */
+async function resolveRange (schema: SchemaApi, text: string): Promise<Range> {
+  const parts = text.split(':')
+  if (parts.length !== 2) throw new UsageError(`history: the range '${text}' is not start:end, start: or :end`)
+  const [start, end] = await Promise.all(parts.map(async (part) => {
+    if (part === '' || part === 'base' || part === 'head' || part === 'heads') return null
+    if (part === 'current') return new Set((await schema.current()).current)
+    return new Set([(await schema.revision(part)).revision])
+  }))
+  return { start: start ?? null, end: end ?? null }
+}
+
+/** Revisions descending from (or at) `start` and leading to (or at) `end`. */
+function inRange (revisions: readonly HistoryEntry[], range: Range): HistoryEntry[] {
+  const parents = new Map(revisions.map((entry) => [entry.revision, entry.downRevisions]))
+  const withAncestors = (ids: Iterable<string>) => {
+    const found = new Set<string>()
+    const queue = [...ids]
+    for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+      if (found.has(id)) continue
+      found.add(id)
+      queue.push(...parents.get(id) ?? [])
+    }
+    return found
+  }
+  const below = range.end === null ? null : withAncestors(range.end)
+  const { start } = range
+  return revisions.filter((entry) =>
+    (below === null || below.has(entry.revision)) &&
+    (start === null || [...withAncestors([entry.revision])].some((id) => start.has(id))))
+}
+
+function branchPointsOf (revisions: readonly HistoryEntry[]): Set<string> {
+  const childCount = new Map<string, number>()
+  for (const entry of revisions) for (const parent of entry.downRevisions) childCount.set(parent, (childCount.get(parent) ?? 0) + 1)
+  return new Set([...childCount].filter(([, count]) => count > 1).map(([id]) => id))
+}
+
+async function historyById (schema: SchemaApi): Promise<Map<string, HistoryEntry>> {
+  return new Map((await schema.history()).revisions.map((entry) => [entry.revision, entry]))
+}
+
+function scaffolded (written: { revision: string, downRevisions: string[], description: string, createDate: string, file: string }): VerbOutput {
+  return { json: written, text: `Generating ${written.file} ... done\n` }
+}
+
+function requireMessage (values: VerbContext['values']): string {
+  const message = values.message
+  if (typeof message !== 'string' || message.trim() === '') throw new UsageError('a message is required: -m "what the revision does"')
+  return message
+}
+
+function directory (values: VerbContext['values']): string {
+  return typeof values.dir === 'string' ? values.dir : 'src/migrations'
+}
+
+function lines (items: readonly string[]): string {
+  return items.map((item) => `${item}\n`).join('')
+}

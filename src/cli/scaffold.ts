@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto'
+import { readdir, writeFile } from 'node:fs/promises'
+import { register } from 'node:module'
+import { join, resolve } from 'node:path'
+import { RevisionGraph } from '../migrator/graph.js'
+import { loadRevisions, toRevision } from '../migrator/source.js'
+import type { RevisionDefinition } from '../migrator/revision.js'
+import { CliFailure } from './api.js'
+
+export interface WrittenRevision {
+  readonly revision: string
+  readonly downRevisions: string[]
+  readonly description: string
+  readonly createDate: string
+  readonly file: string
+}
+
+/** `revision -m`: a new empty revision on top of the head (or the head `--head` names). */
+export async function writeRevision (options: { message: string, dir: string, head: string | null }): Promise<WrittenRevision> {
+  const graph = await loadGraph(options.dir)
+  let parents: string[]
+  if (options.head !== null) {
+    const head = graph.resolveRevision(options.head)
+    if (!graph.heads.includes(head)) fail('not-a-head', `${head} is not a head (heads: ${graph.heads.join(', ')}): a new revision goes on top of one`)
+    parents = [head]
+  } else if (graph.heads.length > 1) {
+    fail('multiple-heads', `several heads (${graph.heads.join(', ')}): name the one to build on with --head <rev>, or merge them first`)
+  } else {
+    parents = [...graph.heads]
+  }
+  return write(graph, options.dir, options.message, parents)
+}
+
+/** `merge -m <rev> <rev>...`, or `merge -m heads`: one revision whose parents are the given heads. */
+export async function writeMerge (options: { message: string, dir: string, refs: readonly string[] }): Promise<WrittenRevision> {
+  const graph = await loadGraph(options.dir)
+  const named = new Set(options.refs.flatMap((ref) => ref === 'heads' ? graph.heads : [graph.resolveRevision(ref)]))
+  if (named.size < 2) fail('nothing-to-merge', `a merge needs two or more revisions; got ${[...named].join(', ') || 'none'}`)
+  for (const id of named) {
+    const descendant = [...named].find((other) => other !== id && graph.ancestors(other).has(id))
+    if (descendant !== undefined) fail('not-a-branch', `${id} is an ancestor of ${descendant}: only separate branches can be merged`)
+  }
+  const parents = graph.all().map((revision) => revision.revision).filter((id) => named.has(id))
+  return write(graph, options.dir, options.message, parents)
+}
+
+async function write (graph: RevisionGraph, dir: string, message: string, downRevisions: string[]): Promise<WrittenRevision> {
+  let id = freshId()
+  while (graph.has(id)) id = freshId()
+  const description = message.replace(/\s+/g, ' ').trim()
+  const definition: RevisionDefinition = { revision: id, downRevisions, description, createDate: new Date().toISOString(), up: [], down: [] }
+  // A directory of built modules gets a built module; sources (or nothing yet) get TypeScript.
+  const files = await moduleFiles(dir)
+  const extension = files.length > 0 && !files.some((file) => file.endsWith('.ts')) ? 'js' : 'ts'
+  const file = join(dir, `${id}_${slug(description)}.${extension}`)
+  // The new graph must hold before anything is written.
+  RevisionGraph.build([...graph.all(), toRevision(definition, file)])
+  await writeFile(file, moduleSource(definition), { flag: 'wx' })
+  return { revision: id, downRevisions, description, createDate: definition.createDate, file: resolve(file) }
+}
+
+/** The shape of the modules in src/migrations: frozen SQL, to be filled in. */
+function moduleSource (definition: RevisionDefinition): string {
+  const list = (items: readonly string[]) => `[${items.map(quote).join(', ')}]`
+  return `import { defineRevision } from '../migrator/revision.js'
+
+export default defineRevision({
+  revision: ${quote(definition.revision)},
+  downRevisions: ${list(definition.downRevisions)},
+  description: ${quote(definition.description)},
+  createDate: ${quote(definition.createDate)},
+  up: [
+  ],
+  down: [
+  ],
+})
+`
+}
+
+async function loadGraph (dir: string): Promise<RevisionGraph> {
+  const files = await moduleFiles(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') fail('no-migrations-dir', `no migrations directory at ${resolve(dir)} (--dir names another)`)
+    throw error
+  })
+  // Node 20 cannot import TypeScript: src/migrations is read through the compiler a checkout has.
+  if (files.some((file) => file.endsWith('.ts'))) register('./typescript-hooks.js', import.meta.url)
+  return RevisionGraph.build(await loadRevisions(resolve(dir)))
+}
+
+async function moduleFiles (dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((file) => /^[^.].*\.(?:ts|js|mjs)$/.test(file) && !file.endsWith('.d.ts'))
+}
+
+function freshId (): string {
+  return randomBytes(6).toString('hex')
+}
+
+function slug (text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60).replace(/_+$/, '') || 'revision'
+}
+
+function quote (text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+}
+
+function fail (type: string, detail: string): never {
+  throw new CliFailure({ type, detail })
+}
