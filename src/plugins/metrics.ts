@@ -1,0 +1,55 @@
+import fp from 'fastify-plugin'
+import fastifyMetricsModule from 'fastify-metrics'
+import client, { Registry } from 'prom-client'
+import { createMigrationMetrics } from '../metrics/migration-metrics.js'
+import type { MigratorObserver } from '../migrator/observer.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Feeds the migration metrics; handed to the migrator when it is built. */
+    migrationObserver: MigratorObserver
+  }
+}
+
+// A CommonJS module that sets `exports.default` only: ESM sees its exports object as the default.
+const fastifyMetrics = fastifyMetricsModule.default
+const metricsPath = '/metrics'
+
+/**
+ * Prometheus metrics on a registry of this app's own (prom-client's global one would refuse the
+ * second app a process builds): HTTP metrics from fastify-metrics, the process's defaults, and
+ * the migration metrics. Registered before the migrator and the routes, so both are observed.
+ */
+export default fp(async (fastify) => {
+  const registry = new Registry()
+  await fastify.register(fastifyMetrics, {
+    promClient: { ...client, register: registry },
+    endpoint: null,
+    defaultMetrics: { enabled: true, register: registry },
+    routeMetrics: {
+      enabled: { histogram: true, summary: false },
+      routeBlacklist: [metricsPath],
+      overrides: { histogram: { registers: [registry] }, summary: { registers: [registry] } },
+    },
+  })
+  fastify.decorate('migrationObserver', createMigrationMetrics({
+    registry,
+    status: () => fastify.migrator.status(),
+    onStatusFailed: (error) => fastify.log.warn({ err: error }, 'metrics: could not read the schema status'),
+  }))
+
+  fastify.get(metricsPath, {
+    logLevel: 'warn',
+    schema: {
+      operationId: 'getMetrics',
+      tags: ['health'],
+      summary: 'Prometheus metrics: HTTP, process, and the migration metrics (aip_schema_*)',
+      response: {
+        200: {
+          description: 'the Prometheus text exposition format',
+          content: { [registry.contentType]: { schema: { type: 'string' } } },
+        },
+      },
+    },
+  }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
+}, { name: 'metrics' })
