@@ -5,6 +5,14 @@ import { ConfigError } from './config-error.js'
 
 export { ConfigError }
 
+/** Used by apps built without these settings (tests, benchmarks, the OpenAPI generator). */
+export const defaultDatabaseLimits: DatabaseLimits = {
+  statementTimeoutMs: 5000,
+  migrationStatementTimeoutMs: 0,
+  poolAcquireTimeoutMs: 2000,
+  schemaStateRefreshMs: 5000,
+}
+
 const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
@@ -20,6 +28,10 @@ const EnvSchema = Type.Object({
   MIGRATION_LOCK_WAIT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
   MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   FITTED_TRANSFORMER_MAX_BYTES: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1 }),
+  DATA_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.statementTimeoutMs, minimum: 0 }),
+  MIGRATION_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.migrationStatementTimeoutMs, minimum: 0 }),
+  DATABASE_POOL_ACQUIRE_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.poolAcquireTimeoutMs, minimum: 1 }),
+  SCHEMA_STATE_REFRESH_MS: Type.Integer({ default: defaultDatabaseLimits.schemaStateRefreshMs, minimum: 100 }),
 })
 type Env = Static<typeof EnvSchema>
 
@@ -34,6 +46,18 @@ export interface Config {
   readonly migrateOnStart: boolean
   readonly lock: { readonly waitMs: number, readonly lockTimeoutMs: number }
   readonly fittedTransformerMaxBytes: number
+  readonly database: DatabaseLimits
+}
+
+export interface DatabaseLimits {
+  /** `statement_timeout` of the pool's sessions, so of every data query; 0 is none. */
+  readonly statementTimeoutMs: number
+  /** `statement_timeout` inside each migration, replacing the one above; 0 is none. */
+  readonly migrationStatementTimeoutMs: number
+  /** How long a request waits for a pooled connection before answering 503. */
+  readonly poolAcquireTimeoutMs: number
+  /** How often the cached schema state is read again when no NOTIFY said it changed. */
+  readonly schemaStateRefreshMs: number
 }
 
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
@@ -61,6 +85,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: parsed.MIGRATE_ON_START ?? databaseUrl === null,
     lock: { waitMs: parsed.MIGRATION_LOCK_WAIT_MS, lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS },
     fittedTransformerMaxBytes: parsed.FITTED_TRANSFORMER_MAX_BYTES,
+    database: {
+      statementTimeoutMs: parsed.DATA_STATEMENT_TIMEOUT_MS,
+      migrationStatementTimeoutMs: parsed.MIGRATION_STATEMENT_TIMEOUT_MS,
+      poolAcquireTimeoutMs: parsed.DATABASE_POOL_ACQUIRE_TIMEOUT_MS,
+      schemaStateRefreshMs: parsed.SCHEMA_STATE_REFRESH_MS,
+    },
   }
 }
 

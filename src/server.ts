@@ -3,6 +3,7 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import type { EmbeddedDatabase } from './embedded/embedded-postgres.js'
 import { MigratorError } from './migrator/errors.js'
+import { retryUpgradeAtStart, upgradeAtStart } from './startup-upgrade.js'
 
 /** Reads the configuration, listens, and closes on SIGTERM/SIGINT. Nothing else. */
 async function main (): Promise<void> {
@@ -18,18 +19,19 @@ async function main (): Promise<void> {
     config,
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
   })
+  const startupRetry = new AbortController()
   closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
     else app.log.info({ signal }, 'closing')
+    startupRetry.abort()
     await app.close()
     await embedded?.stop()
   })
   try {
-    if (config.migrateOnStart) {
-      const result = await app.migrator.upgrade({ target: 'heads', actor: 'startup' })
-      app.log.info({ from: result.from, to: result.to, steps: result.steps.length }, 'schema at head')
-    }
+    const upgraded = !config.migrateOnStart || await upgradeAtStart(app)
     await app.listen({ host: config.host, port: config.port })
+    // A database that is not up yet is waited for while serving: live, not ready.
+    if (!upgraded) retryUpgradeAtStart(app, startupRetry.signal).catch((error: unknown) => app.log.error({ err: error }, 'the start-up upgrade stopped'))
   } catch (error) {
     await app.close()
     await embedded?.stop()

@@ -12,6 +12,8 @@ export interface EmbeddedDatabase {
 
 export interface EmbeddedOptions {
   readonly dataDir: string
+  /** A fixed port, so a server stopped and started again is where its clients left it; a free one by default. */
+  readonly port?: number
   readonly log?: (message: string) => void
 }
 
@@ -36,7 +38,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   try {
     await clearOrphan(pgdata, log)
     const password = await passwordOf(root)
-    const port = await freePort()
+    const port = options.port ?? await freePort()
     const EmbeddedPostgres = await loadEmbeddedPostgres()
     const server = new EmbeddedPostgres({
       databaseDir: pgdata,

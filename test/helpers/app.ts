@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { parseApiTokens } from '../../src/auth/tokens.js'
+import { defaultDatabaseLimits, type DatabaseLimits } from '../../src/config.js'
 
 export const tokens = { read: 'read-token', write: 'write-token', migrate: 'migrate-token', admin: 'admin-token' } as const
 
@@ -17,6 +18,7 @@ export interface TestAppOptions {
   readonly instance?: string
   readonly authDisabled?: boolean
   readonly fittedTransformerMaxBytes?: number
+  readonly database?: Partial<DatabaseLimits>
 }
 
 /** The real app on a real database, with one token per scope; closed at teardown. */
@@ -33,6 +35,7 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
       },
       lock: { waitMs: options.lockWaitMs ?? 30_000, lockTimeoutMs: options.lockTimeoutMs ?? 10_000 },
       fittedTransformerMaxBytes: options.fittedTransformerMaxBytes ?? 64 * 1024 * 1024,
+      database: { ...defaultDatabaseLimits, ...options.database },
     },
   })
   t.teardown(() => app.close())

@@ -17,7 +17,7 @@ const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security,
       response: { 200: Type.Ref(SchemaStatusSchema), ...problems(401, 403) },
     },
-  }, async () => migrator.status())
+  }, async () => migrator.statusOf(await fastify.schemaState.state()))
 
   fastify.get('/migrations/heads', {
     config: { scope: 'read' },

@@ -1,12 +1,28 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { grants } from '../../auth/tokens.js'
+import type { MigrationResult } from '../../migrator/migrator.js'
 import { problems } from '../../schemas/common.js'
 import { DowngradeBodySchema, MigrationResultSchema, OperationSchema, StampBodySchema, UpgradeBodySchema } from '../../schemas/migrations.js'
 
 const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { migrator } = fastify
   const migrationErrors = problems(400, 401, 403, 404, 409, 500)
+
+  /** This process's own change shows in `current` and readiness by the time its caller has the answer. */
+  async function changing (work: () => Promise<MigrationResult>): Promise<MigrationResult> {
+    const refresh = () => fastify.schemaState.refresh().catch(() => undefined)
+    let result: MigrationResult
+    try {
+      result = await work()
+    } catch (error) {
+      await refresh()
+      throw error
+    }
+    const moved = result.from.length !== result.to.length || result.from.some((id) => !result.to.includes(id))
+    if (!result.dryRun && moved) await refresh()
+    return result
+  }
 
   fastify.post('/migrations/upgrade', {
     config: { scope: 'migrate' },
@@ -23,7 +39,7 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { target = 'head', dryRun = false, async = false } = request.body
     const migrateRequest = { target, dryRun, actor: request.actor }
-    if (!async) return migrator.upgrade(migrateRequest)
+    if (!async) return changing(() => migrator.upgrade(migrateRequest))
     const operation = await migrator.submit('upgrade', migrateRequest)
     return reply.code(202).header('location', `/migrations/operations/${operation.id}`).send(operation)
   })
@@ -41,7 +57,7 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { target, dryRun = false, async = false } = request.body
     const migrateRequest = { target, dryRun, actor: request.actor }
-    if (!async) return migrator.downgrade(migrateRequest)
+    if (!async) return changing(() => migrator.downgrade(migrateRequest))
     const operation = await migrator.submit('downgrade', migrateRequest)
     return reply.code(202).header('location', `/migrations/operations/${operation.id}`).send(operation)
   })
@@ -56,12 +72,12 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       body: StampBodySchema,
       response: { 200: Type.Ref(MigrationResultSchema), ...migrationErrors },
     },
-  }, async (request) => migrator.stamp({
+  }, async (request) => changing(() => migrator.stamp({
     target: request.body.target,
     purge: request.body.purge ?? false,
     actor: request.actor,
     allowBackwards: request.grantedScope !== null && grants(request.grantedScope, 'admin'),
-  }))
+  })))
 }
 
 export default writeRoutes

@@ -1,0 +1,77 @@
+import type { DatabaseState } from './state.js'
+
+export interface SchemaStateSnapshot {
+  /** Whether the last read succeeded and nothing has since said the database went away. */
+  readonly reachable: boolean
+  /** The last state read; null until one read has succeeded. */
+  readonly state: DatabaseState | null
+}
+
+export interface SchemaStateCacheOptions {
+  readonly read: () => Promise<DatabaseState>
+  readonly onReadFailed?: (error: unknown) => void
+}
+
+/**
+ * The database's version as last read, so probes and `current` answer without a query each.
+ * It is told when to read again (a NOTIFY, its own process's migration, a periodic timer) and
+ * when the database went away; concurrent refreshes share one read.
+ */
+export class SchemaStateCache {
+  private snapshot: SchemaStateSnapshot = { reachable: false, state: null }
+  private reading: Promise<DatabaseState> | null = null
+  private queued: Promise<DatabaseState> | null = null
+  private readCount = 0
+
+  constructor (private readonly options: SchemaStateCacheOptions) {}
+
+  get current (): SchemaStateSnapshot {
+    return this.snapshot
+  }
+
+  /** How many times the database was read: what a probe must not add to. */
+  get reads (): number {
+    return this.readCount
+  }
+
+  /**
+   * Reads again. A read under way may have started before the change that asks for this one,
+   * so one more read is queued behind it, shared by every caller that asks meanwhile.
+   */
+  refresh (): Promise<DatabaseState> {
+    if (this.reading === null) return this.read()
+    this.queued ??= this.reading.catch(() => undefined).then(() => {
+      this.queued = null
+      return this.read()
+    })
+    return this.queued
+  }
+
+  /** A cached state if the database is reachable, else a read (which throws while it is not). */
+  async state (): Promise<DatabaseState> {
+    const { reachable, state } = this.snapshot
+    if (reachable && state !== null) return state
+    return this.reading ?? this.read()
+  }
+
+  private read (): Promise<DatabaseState> {
+    if (this.reading !== null) return this.reading
+    this.readCount += 1
+    const reading = this.options.read().then((state) => {
+      this.snapshot = { reachable: true, state }
+      return state
+    }, (error: unknown) => {
+      this.snapshot = { reachable: false, state: this.snapshot.state }
+      this.options.onReadFailed?.(error)
+      throw error
+    }).finally(() => {
+      this.reading = null
+    })
+    this.reading = reading
+    return reading
+  }
+
+  markUnreachable (): void {
+    this.snapshot = { reachable: false, state: this.snapshot.state }
+  }
+}

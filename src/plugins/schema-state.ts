@@ -1,0 +1,67 @@
+import fp from 'fastify-plugin'
+import { SchemaStateCache } from '../migrator/state-cache.js'
+import { readDatabaseState } from '../migrator/state.js'
+import { createVersionListener } from '../migrator/version-listener.js'
+import { createKnex } from './knex.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    schemaState: SchemaStateCache
+  }
+}
+
+export interface SchemaStatePluginOptions {
+  readonly databaseUrl: string
+  /** Names the LISTEN session in `pg_stat_activity`. */
+  readonly instance: string
+  /** The safety net: how often the version is read even when no NOTIFY came. */
+  readonly refreshMs: number
+  readonly acquireTimeoutMs: number
+  readonly statementTimeoutMs: number
+}
+
+/**
+ * The schema state `/health/ready` and `/migrations/current` answer from. It is read again on
+ * every NOTIFY of a new version, when the LISTEN session (re)connects, and every `refreshMs`;
+ * it turns unreachable the moment that session breaks. Its reads use a connection of their own,
+ * so a pool exhausted by data traffic does not make the database look down.
+ */
+export default fp<SchemaStatePluginOptions>(async (fastify, options) => {
+  const knex = createKnex(options.databaseUrl, { max: 1, acquireTimeoutMs: options.acquireTimeoutMs, statementTimeoutMs: options.statementTimeoutMs })
+  let warned = false
+  const cache = new SchemaStateCache({
+    read: () => readDatabaseState(knex),
+    onReadFailed: (error) => {
+      if (!warned) fastify.log.warn({ err: error }, 'schema state: the database cannot be read')
+      warned = true
+    },
+  })
+  const refresh = (): void => {
+    cache.refresh().then(() => { warned = false }, () => undefined)
+  }
+  const listener = createVersionListener({
+    databaseUrl: options.databaseUrl,
+    applicationName: `aip-schema-listen|${options.instance}`.slice(0, 63),
+    connectTimeoutMs: options.acquireTimeoutMs,
+    onListening: refresh,
+    onVersionChanged: refresh,
+    onLost: (error) => {
+      cache.markUnreachable()
+      fastify.log.warn({ err: error }, 'schema state: the LISTEN connection broke; reconnecting')
+    },
+  })
+  let timer: NodeJS.Timeout | null = null
+
+  fastify.decorate('schemaState', cache)
+  fastify.addHook('onReady', async () => {
+    listener.start()
+    timer = setInterval(refresh, options.refreshMs).unref()
+    // Ready with the state read when the database answers; a database that does not is retried, not waited for.
+    await cache.refresh().catch(() => undefined)
+  })
+  fastify.addHook('onClose', async () => {
+    if (timer !== null) clearInterval(timer)
+    await listener.stop()
+    await knex.destroy()
+  })
+}, { name: 'schema-state' })
