@@ -19,7 +19,18 @@ export default fp(async (fastify) => {
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => typeof json.$id === 'string' ? json.$id : `def-${index}` },
+    transform: ({ schema, url }) => ({ schema: withDefaultedQueryOptional(schema), url }),
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs' })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }, { name: 'openapi' })
+
+interface QuerySchema { required?: string[], properties?: Record<string, { default?: unknown }> }
+
+/** The validator fills in a query field's default (`limit`), so a client need not send it, whatever the TypeScript type says. */
+function withDefaultedQueryOptional<T extends { querystring?: unknown }> (schema: T): T {
+  const query = schema?.querystring as QuerySchema | undefined
+  if (query?.required === undefined || query.properties === undefined) return schema
+  const { properties } = query
+  return { ...schema, querystring: { ...query, required: query.required.filter((name) => properties[name]?.default === undefined) } }
+}

@@ -743,7 +743,7 @@ export interface components {
             /** Format: uuid */
             datasetId: string;
             /** @default true */
-            isActive: boolean;
+            isActive?: boolean;
             order: number;
             /** @description the step's parameters */
             parameters?: {
@@ -852,9 +852,9 @@ export type $defs = Record<string, never>;
 export interface operations {
     listDatasets: {
         parameters: {
-            query: {
+            query?: {
                 userId?: string;
-                limit: number;
+                limit?: number;
                 /** @description the previous page's `nextCursor` */
                 cursor?: string;
             };
@@ -1076,10 +1076,10 @@ export interface operations {
     };
     listExperiments: {
         parameters: {
-            query: {
+            query?: {
                 userId?: string;
                 datasetId?: string;
-                limit: number;
+                limit?: number;
                 /** @description the previous page's `nextCursor` */
                 cursor?: string;
             };
@@ -1617,8 +1617,8 @@ export interface operations {
     };
     listMigrationOperations: {
         parameters: {
-            query: {
-                limit: number;
+            query?: {
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -2001,12 +2001,12 @@ export interface operations {
     };
     listModelRuns: {
         parameters: {
-            query: {
+            query?: {
                 /** @description pending → running → completed | failed; pending | running → cancelled */
                 status?: "pending" | "running" | "completed" | "failed" | "cancelled";
                 experimentId?: string;
                 modelType?: string;
-                limit: number;
+                limit?: number;
                 /** @description the previous page's `nextCursor` */
                 cursor?: string;
             };
@@ -2391,10 +2391,10 @@ export interface operations {
     };
     listPreprocessingHistory: {
         parameters: {
-            query: {
+            query?: {
                 datasetId?: string;
                 status?: string;
-                limit: number;
+                limit?: number;
                 /** @description the previous page's `nextCursor` */
                 cursor?: string;
             };
@@ -2540,10 +2540,10 @@ export interface operations {
     };
     listPreprocessingSteps: {
         parameters: {
-            query: {
+            query?: {
                 datasetId?: string;
                 active?: boolean;
-                limit: number;
+                limit?: number;
                 /** @description the previous page's `nextCursor` */
                 cursor?: string;
             };
@@ -3165,8 +3165,8 @@ export interface operations {
     };
     listUsers: {
         parameters: {
-            query: {
-                limit: number;
+            query?: {
+                limit?: number;
                 /** @description the previous page's `nextCursor` */
                 cursor?: string;
             };
