@@ -1,0 +1,186 @@
+// The data endpoints over a million model runs, against the very SQL they send (captured from
+// the service) issued through a bare `pg` pool behind bare Fastify.
+import { writeFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildApp } from '../dist/app.js'
+import { scratchDatabase, withClient } from './lib/database.mjs'
+import { authorization, startBare, startService } from './lib/processes.mjs'
+import { progress, runIfMain, table, verdict } from './lib/report.mjs'
+import { rowsPerTable, seedModelRuns, seedParents } from './lib/seed.mjs'
+import { fixed, median, summary } from './lib/stats.mjs'
+import { wrk } from './lib/wrk.mjs'
+
+const runs = Number(process.env.BENCH_RUNS ?? 3)
+const durationS = Number(process.env.BENCH_DURATION_S ?? 5)
+const connections = 50
+const listPath = '/model-runs?status=completed&limit=50'
+
+export async function run () {
+  const db = await scratchDatabase('data')
+  const sqlFile = join(tmpdir(), `aip-bench-sql-${process.pid}.json`)
+  let service
+  let bare
+  try {
+    service = await startService(db.url)
+    const up = await fetch(`${service.base}/migrations/upgrade`, { method: 'POST', headers: { ...authorization, 'content-type': 'application/json' }, body: '{}' })
+    if (up.status !== 200) throw new Error(`upgrade answered ${up.status}`)
+    progress(`data: seeding ${rowsPerTable} model runs`)
+    const { experimentId, deepCursor } = await withClient(db.url, async (client) => {
+      await seedParents(client)
+      await seedModelRuns(client, rowsPerTable, { withStatus: true })
+      await client.query('ANALYZE')
+      const experiment = (await client.query('SELECT id FROM experiments LIMIT 1')).rows[0].id
+      // Deep: a fifth of the way through the completed runs.
+      const { rows } = await client.query(`SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAt", id
+        FROM model_runs WHERE status = 'completed' ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1`, [Math.floor(rowsPerTable * 0.4 * 0.2)])
+      return { experimentId: experiment, deepCursor: Buffer.from(JSON.stringify(rows[0])).toString('base64url') }
+    })
+    const createBody = JSON.stringify({ experimentId, modelType: 'xgboost', hyperparameters: { n_estimators: 200 }, metadata: { task_id: 'bench' } })
+    const captured = await captureSql(db.url, { deepCursor, createBody })
+    await writeFile(sqlFile, JSON.stringify(captured.queries))
+    const plans = await withClient(db.url, async (client) => ({
+      firstPage: await explain(client, captured.queries.firstPage, captured.values.firstPage),
+      deepPage: await explain(client, captured.queries.deepPage, captured.values.deepPage),
+    }))
+    bare = await startBare({ DATABASE_URL: db.url, BENCH_SQL_FILE: sqlFile })
+
+    const loads = {
+      'GET first page': { path: listPath },
+      'GET deep cursor page': { path: `${listPath}&cursor=${deepCursor}` },
+      'POST /model-runs': { path: '/model-runs', method: 'POST', body: createBody },
+    }
+    const results = {}
+    for (const [name, load] of Object.entries(loads)) {
+      const options = (base) => ({ url: `${base}${load.path}`, method: load.method, body: load.body, headers: authorization, connections, durationS })
+      await wrk({ ...options(service.base), durationS: 1 })
+      await wrk({ ...options(bare.base), durationS: 1 })
+      const ours = []
+      const theirs = []
+      for (let round = 0; round < runs; round++) {
+        progress(`data: ${name} round ${round + 1}/${runs}`)
+        theirs.push(await wrk(options(bare.base)))
+        ours.push(await wrk(options(service.base)))
+      }
+      results[name] = { ours, theirs }
+    }
+    return report(results, plans, captured.queriesPerRequest)
+  } finally {
+    await service?.stop()
+    await bare?.stop()
+    await rm(sqlFile, { force: true })
+    await db.drop()
+  }
+}
+
+/**
+ * Runs each request once through the app in this process and keeps the model_runs statement
+ * it sent, with where each binding came from, so the bare baseline sends the same SQL.
+ */
+async function captureSql (url, { deepCursor, createBody }) {
+  const app = await buildApp({
+    databaseUrl: url,
+    config: { auth: { disabled: true, tokens: [] }, lock: { waitMs: 30_000, lockTimeoutMs: 10_000 }, fittedTransformerMaxBytes: 1 },
+  })
+  await app.ready()
+  const body = JSON.parse(createBody)
+  const requests = {
+    firstPage: { inject: { url: listPath }, values: { status: 'completed', fetch: 51 } },
+    deepPage: {
+      inject: { url: `${listPath}&cursor=${deepCursor}` },
+      values: { status: 'completed', fetch: 51, ...renameCursor(deepCursor) },
+    },
+    create: {
+      inject: { method: 'POST', url: '/model-runs', payload: createBody, headers: { 'content-type': 'application/json' } },
+      values: { experimentId: body.experimentId, modelType: body.modelType, hyperparameters: JSON.stringify(body.hyperparameters), metadata: JSON.stringify(body.metadata) },
+    },
+  }
+  const queries = {}
+  const values = {}
+  const queriesPerRequest = {}
+  try {
+    for (const [name, request] of Object.entries(requests)) {
+      // Once to warm what the service caches, once to see what a request costs in steady state.
+      await app.inject(request.inject)
+      const sent = []
+      const listener = (query) => sent.push(query)
+      app.knex.on('query', listener)
+      const res = await app.inject(request.inject)
+      app.knex.off('query', listener)
+      if (res.statusCode >= 300) throw new Error(`${name}: the service answered ${res.statusCode} ${res.body}`)
+      const statement = sent.find((query) => /model_runs/.test(query.sql))
+      queries[name] = { sql: toNative(statement.sql), sources: statement.bindings.map((binding) => sourceOf(request.values, binding, name)) }
+      values[name] = statement.bindings
+      queriesPerRequest[name] = sent.length
+    }
+  } finally {
+    await app.close()
+  }
+  return { queries, values, queriesPerRequest }
+}
+
+function renameCursor (cursor) {
+  const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  return { cursorCreatedAt: key.createdAt, cursorId: key.id }
+}
+
+function sourceOf (values, binding, name) {
+  const source = Object.keys(values).find((key) => String(values[key]) === String(binding))
+  if (source === undefined) throw new Error(`${name}: cannot tell where binding ${JSON.stringify(binding)} comes from`)
+  return source
+}
+
+/** Knex reports `?` placeholders; pg wants `$n`. */
+function toNative (sql) {
+  let position = 0
+  return sql.replace(/\?/g, () => `$${++position}`)
+}
+
+async function explain (client, query, bindings) {
+  const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${query.sql}`, bindings)
+  return rows.map((row) => row['QUERY PLAN']).join('\n')
+}
+
+function report (results, plans, queriesPerRequest) {
+  const rows = Object.entries(results).map(([name, { ours, theirs }]) => [
+    name,
+    summary(ours.map((r) => r.rps), 0),
+    summary(theirs.map((r) => r.rps), 0),
+    `${fixed(100 * median(ours.map((r) => r.rps)) / median(theirs.map((r) => r.rps)), 0)}%`,
+    summary(ours.map((r) => r.p99)),
+    summary(theirs.map((r) => r.p99)),
+    `${ours.reduce((sum, r) => sum + r.failed, 0)} / ${theirs.reduce((sum, r) => sum + r.failed, 0)}`,
+  ])
+  const section = [
+    `### Data at ${connections} connections over ${rowsPerTable.toLocaleString('en')} model runs (wrk, ${runs} runs of ${durationS} s each)`,
+    '',
+    table(['request', 'service req/s', 'bare pool req/s', 'service / bare', 'service p99 ms', 'bare p99 ms', 'non-2xx service / bare'], rows),
+    '',
+    `Queries the service sent per request (through the app, its caches warm): ${Object.entries(queriesPerRequest).map(([name, n]) => `${name} ${n}`).join(', ')}.`,
+    '',
+    '`EXPLAIN (ANALYZE, BUFFERS)` of the first page, as the service sends it:',
+    '',
+    '```',
+    plans.firstPage,
+    '```',
+    '',
+    'and of the deep cursor page:',
+    '',
+    '```',
+    plans.deepPage,
+    '```',
+  ].join('\n')
+  const verdicts = []
+  for (const name of ['GET first page', 'GET deep cursor page']) {
+    const p99 = median(results[name].ours.map((r) => r.p99))
+    verdicts.push(verdict(`${name}: p99 < 15 ms at ${connections} connections`, `${fixed(p99)} ms`, p99 < 15,
+      p99 >= 15 ? 'no (status, created_at) index: see the plan, every page sorts the matching rows' : ''))
+  }
+  for (const name of Object.keys(results)) {
+    const share = median(results[name].ours.map((r) => r.rps)) / median(results[name].theirs.map((r) => r.rps))
+    verdicts.push(verdict(`${name}: ≥ 60% of the bare pool`, `${fixed(100 * share, 0)}%`, share >= 0.6, share < 0.6 ? `${fixed(100 * (0.6 - share), 0)} points short` : ''))
+  }
+  return { section, verdicts }
+}
+
+await runIfMain(import.meta.url, run)

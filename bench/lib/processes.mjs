@@ -1,0 +1,68 @@
+// The service and the baselines run as processes of their own, as they would in production,
+// and the load comes from yet another (wrk): the bench process only orchestrates.
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+export const repository = fileURLToPath(new URL('../../', import.meta.url))
+export const benchToken = 'bench-admin'
+export const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info'
+
+export function freePort () {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitUntilServing (base, child) {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${child.spawnargs.join(' ')} exited with ${child.exitCode}`)
+    try {
+      const res = await fetch(`${base}/health/live`)
+      await res.arrayBuffer()
+      if (res.ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${base} did not start within 30 s`)
+}
+
+async function start (script, env) {
+  const port = await freePort()
+  const child = spawn(process.execPath, [script], {
+    cwd: repository,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: logLevel, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const base = `http://127.0.0.1:${port}`
+  await waitUntilServing(base, child)
+  return {
+    base,
+    pid: child.pid,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+    }),
+  }
+}
+
+/** `node dist/server.js` on `databaseUrl`, with a token of every scope. */
+export function startService (databaseUrl, env = {}) {
+  return start('dist/server.js', { DATABASE_URL: databaseUrl, API_TOKENS: `admin=${benchToken}`, MIGRATE_ON_START: 'false', ...env })
+}
+
+/** The bare Fastify baseline (bench/servers/bare.mjs), with the SQL it should send if any. */
+export function startBare (env = {}) {
+  return start('bench/servers/bare.mjs', env)
+}
+
+export const authorization = { authorization: `Bearer ${benchToken}` }
