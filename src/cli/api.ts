@@ -23,8 +23,19 @@ export interface SchemaApi {
    * `null` where the transport cannot tell.
    */
   integrity (): Promise<string[] | null>
+  /** The live schema against the schema its revision should have (`GET /schema/drift`). */
+  drift (): Promise<DriftCheck>
   close (): Promise<void>
 }
+
+export interface DriftReport {
+  readonly revision: string | null
+  readonly inSync: boolean
+  readonly differences: ReadonlyArray<{ readonly detail: string }>
+}
+
+/** A report, or why there is none (no snapshot for the revision, a service without the route). */
+export type DriftCheck = { readonly report: DriftReport } | { readonly unavailable: string }
 
 /** Told as each step starts, so a long run shows where it is. */
 export type StepListener = (step: StepStart) => void

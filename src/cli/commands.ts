@@ -41,9 +41,10 @@ export const commands: Record<VerbName, Command> = {
   },
 
   async history ({ api, values }) {
+    const bounds = typeof values['rev-range'] === 'string' ? splitRange(values['rev-range']) : null
     const schema = await api()
     const { revisions } = await schema.history()
-    const range = typeof values['rev-range'] === 'string' ? await resolveRange(schema, values['rev-range']) : { start: null, end: null }
+    const range = bounds === null ? { start: null, end: null } : await resolveRange(schema, bounds)
     const shown = inRange(revisions, range)
     const branchPoints = branchPointsOf(revisions)
     const current = values['indicate-current'] === true ? new Set((await schema.current()).current) : new Set<string>()
@@ -82,11 +83,19 @@ export const commands: Record<VerbName, Command> = {
     }
     const integrity = await schema.integrity()
     findings.push(...integrity ?? [])
+    const drift = await schema.drift()
+    if ('report' in drift) findings.push(...drift.report.differences.map((difference) => `drift: ${difference.detail}`))
+    const notes = [
+      ...integrity === null ? ['checksums not verified: the service does not expose them; run check against DATABASE_URL for that'] : [],
+      ...'unavailable' in drift ? [`drift not checked: ${drift.unavailable}`] : [],
+    ]
     const ok = findings.length === 0
-    const verified = integrity === null ? 'at head (checksums are not checked through --url)' : 'at head, applied revisions unchanged'
+    const text = ok
+      ? `OK: ${revisionsText(status.current)} is head${integrity === null ? '' : ', applied revisions unchanged'}${'report' in drift ? ', no drift' : ''}\n`
+      : lines(findings.map((finding) => `FAILED: ${finding}`))
     return {
-      json: { ok, status, checksumsVerified: integrity !== null, findings },
-      text: ok ? `OK: ${revisionsText(status.current)} ${verified}\n` : lines(findings.map((finding) => `FAILED: ${finding}`)),
+      json: { ok, status, checksumsVerified: integrity !== null, drift: 'report' in drift ? drift.report : null, findings, notes },
+      text: text + lines(notes.map((note) => `note: ${note}`)),
       exitCode: ok ? 0 : 1,
     }
   },
@@ -105,10 +114,14 @@ export const commands: Record<VerbName, Command> = {
 interface Range { readonly start: ReadonlySet<string> | null, readonly end: ReadonlySet<string> | null }
 
 /** Alembic's `-r start:end`; each side a revision or prefix, `base`, `head(s)` or `current`, or blank. */
-async function resolveRange (schema: SchemaApi, text: string): Promise<Range> {
+function splitRange (text: string): [string, string] {
   const parts = text.split(':')
   if (parts.length !== 2) throw new UsageError(`history: the range '${text}' is not start:end, start: or :end`)
-  const [start, end] = await Promise.all(parts.map(async (part) => {
+  return parts as [string, string]
+}
+
+async function resolveRange (schema: SchemaApi, bounds: [string, string]): Promise<Range> {
+  const [start, end] = await Promise.all(bounds.map(async (part) => {
     if (part === '' || part === 'base' || part === 'head' || part === 'heads') return null
     if (part === 'current') return new Set((await schema.current()).current)
     return new Set([(await schema.revision(part)).revision])

@@ -67,6 +67,17 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
         throw error
       }
     },
+    drift: async () => {
+      const { checkDrift } = await import('../catalog/drift.js')
+      const { CatalogError } = await import('../catalog/errors.js')
+      try {
+        return { report: await checkDrift(knex, graph) }
+      } catch (error) {
+        if (error instanceof CatalogError) return { unavailable: error.message }
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { unavailable: `this build has no schema snapshots (${(error as Error).message})` }
+        throw error
+      }
+    },
     close: () => knex.destroy(),
   }
 }

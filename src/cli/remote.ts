@@ -1,4 +1,4 @@
-import { CliFailure, type CliProblem, type MigrationResult, type SchemaApi, type StepListener } from './api.js'
+import { CliFailure, type CliProblem, type DriftReport, type MigrationResult, type SchemaApi, type StepListener } from './api.js'
 
 export interface RemoteOptions {
   readonly baseUrl: string
@@ -45,6 +45,15 @@ export function openRemote (options: RemoteOptions): SchemaApi {
     stamp: (body) => call('POST', 'migrations/stamp', body),
     // The HTTP API has no read-only verb that checks applied checksums.
     integrity: async () => null,
+    drift: async () => {
+      try {
+        return { report: await call<DriftReport>('GET', 'schema/drift') }
+      } catch (error) {
+        const type = error instanceof CliFailure ? error.problem.type : null
+        if (type === 'not-found' || type === 'schema-snapshot-missing' || type === 'drift-needs-one-revision') return { unavailable: (error as Error).message }
+        throw error
+      }
+    },
     close: async () => {},
   }
 }
