@@ -23,11 +23,13 @@ t.test('a replica sees another replica migrate within a second, and pays no quer
 
   const reads = watching.schemaState.reads
   queries = 0
-  for (let probe = 0; probe < 200; probe++) {
-    t.equal((await watching.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200)
-    t.equal((await watching.inject({ method: 'GET', url: '/migrations/current', headers: bearer('read') })).statusCode, 200)
+  const statuses = new Set<number>()
+  for (let probe = 0; probe < 100; probe++) {
+    statuses.add((await watching.inject({ method: 'GET', url: '/health/ready' })).statusCode)
+    statuses.add((await watching.inject({ method: 'GET', url: '/migrations/current', headers: bearer('read') })).statusCode)
   }
-  t.equal(queries, 0, '400 probes issued no query on the pool')
+  t.same([...statuses], [200], '200 probes of ready and current all answered 200')
+  t.equal(queries, 0, 'and issued no query on the pool')
   t.ok(watching.schemaState.reads - reads <= 1, `and at most the periodic re-read of the state (${watching.schemaState.reads - reads})`)
 
   const downgraded = await migrating.inject({ method: 'POST', url: '/migrations/downgrade', headers: bearer('admin'), payload: { target: '-1' } })
