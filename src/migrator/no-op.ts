@@ -1,0 +1,56 @@
+import type { Knex } from 'knex'
+import { tables } from './bookkeeping.js'
+import { isUndefinedTable } from './pg-errors.js'
+
+export interface NoOpUpgradeEntry {
+  readonly target: string
+  readonly actor: string
+  readonly instance: string
+  /** The graph's heads: what `alembic_version` must hold for the upgrade to be a no-op. */
+  readonly heads: readonly string[]
+  /** Every revision's checksum: an applied revision pinned to anything else is not a no-op. */
+  readonly checksums: Readonly<Record<string, string>>
+}
+
+/*
+ * One statement both checks and records: `alembic_version` holds exactly the expected heads
+ * and no pinned checksum is unknown or different, and only then the succeeded operation is
+ * inserted. Being one statement it is one round trip and one snapshot: the audit row never
+ * claims a state the database was not in.
+ *
+ * Its commit is asynchronous (for this transaction only): waiting for the WAL flush was most
+ * of the call's time. The row is visible at once; only a crash of PostgreSQL itself within
+ * a few hundred milliseconds could lose it, and with it nothing but the record that nothing
+ * was done. Operations that change the schema keep synchronous commits.
+ */
+const recordIfAtHeads = `WITH state AS (
+  SELECT (SELECT coalesce(jsonb_agg(version_num ORDER BY version_num), '[]') FROM ${tables.alembicVersion}) AS heads,
+         set_config('synchronous_commit', 'off', true) AS asynchronous_commit,
+         NOT EXISTS (SELECT 1 FROM ${tables.revisions} WHERE (CAST(? AS jsonb) ->> revision) IS DISTINCT FROM checksum) AS pinned
+), recorded AS (
+  INSERT INTO ${tables.operations} (kind, target, dry_run, actor, instance, status, from_revisions, to_revisions, finished_at)
+  SELECT 'upgrade', ?, false, ?, ?, 'succeeded', heads, heads, clock_timestamp()
+    FROM state
+   WHERE pinned AND heads @> CAST(? AS jsonb) AND CAST(? AS jsonb) @> heads
+  RETURNING id
+)
+SELECT heads, EXISTS (SELECT 1 FROM recorded) AS recorded FROM state`
+
+/**
+ * Records a no-op upgrade when the database is at the expected heads, in one round trip.
+ * `recorded: false` means it was not (or the bookkeeping is missing): the caller takes the
+ * full path, which reads the state again and says what is wrong.
+ */
+export async function recordNoOpUpgrade (knex: Knex, entry: NoOpUpgradeEntry): Promise<{ recorded: boolean, heads: string[] }> {
+  const heads = JSON.stringify(entry.heads)
+  try {
+    const { rows } = await knex.raw<{ rows: Array<{ heads: string[], recorded: boolean }> }>(recordIfAtHeads, [
+      JSON.stringify(entry.checksums), entry.target, entry.actor, entry.instance, heads, heads,
+    ])
+    const row = rows[0]
+    return { recorded: row?.recorded === true, heads: row?.heads ?? [] }
+  } catch (error) {
+    if (isUndefinedTable(error)) return { recorded: false, heads: [] }
+    throw error
+  }
+}
