@@ -7,13 +7,13 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-bookworm-slim AS production
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/app/.data
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# What GET /schema/drift compares against, read beside dist/ at run time.
-COPY schema-snapshots ./schema-snapshots
+# `docker run IMAGE aip-schema upgrade head`; the embedded database (no DATABASE_URL) needs a directory the service may write.
+RUN ln -s /app/dist/cli/main.js /usr/local/bin/aip-schema && mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
