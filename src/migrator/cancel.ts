@@ -3,9 +3,9 @@ import type { Knex } from 'knex'
 const prefix = 'aip-schema-migration|'
 
 /**
- * The `application_name` a migration's transaction carries while it runs (set transaction-local,
- * so it reverts when the transaction ends): how a shutdown finds the backend to cancel, and how
- * an operator sees in `pg_stat_activity` which statement is a migration's.
+ * The `application_name` a migration's session carries while a step runs (transaction-local in a
+ * transactional step, reset after a step outside one): how a shutdown finds the backend to
+ * cancel, and how an operator sees in `pg_stat_activity` which statement is a migration's.
  */
 export function migrationSessionName (instance: string): string {
   return `${prefix}${instance}`.slice(0, 63)
