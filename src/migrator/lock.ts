@@ -97,12 +97,13 @@ async function release (knex: Knex, connection: unknown, acquired: boolean): Pro
   }
 }
 
-/** Who holds the lock, read from PostgreSQL itself; `since` is when the holder last ran a statement on its lock session, which is when it took the lock. */
+/** Who holds the lock, read from PostgreSQL itself (advisory locks are per database, so only this one's); `since` is when the holder last ran a statement on its lock session, which is when it took the lock. */
 export async function readLockHolder (knex: Knex): Promise<LockHolder | null> {
   const { rows } = await knex.raw<{ rows: Array<{ application_name: string, pid: number, since: Date, query: string }> }>(
     `SELECT a.application_name, a.pid, a.state_change AS since
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ? AND l.objid = ? AND l.objsubid = 2
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
       LIMIT 1`,
     [lockClass, lockObject]
   )
