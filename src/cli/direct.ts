@@ -1,11 +1,11 @@
 import { hostname, userInfo } from 'node:os'
-import knexFactory from 'knex'
 import { MigratorError } from '../migrator/errors.js'
 import { RevisionGraph } from '../migrator/graph.js'
-import { SchemaMigrator, type MigratorLogger } from '../migrator/migrator.js'
+import type { MigratorLogger } from '../migrator/migrator.js'
 import { loadRevisions } from '../migrator/source.js'
 import { verifyDatabaseState } from '../migrator/state.js'
 import type { SchemaApi, StepListener } from './api.js'
+import type { Engine } from './engine.js'
 
 export interface DirectOptions {
   readonly databaseUrl: string
@@ -18,30 +18,17 @@ export interface DirectOptions {
 /** The engine itself against `DATABASE_URL`: what the service would do, without the service. */
 export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   const graph = RevisionGraph.build(await loadRevisions())
-  // One connection for the verb, one for the migration lock's session.
-  const knex = knexFactory({
-    client: 'pg',
-    connection: options.databaseUrl,
-    pool: { min: 0, max: 2 },
-    acquireConnectionTimeout: 10_000,
-    // A failed step reaches the user once, as the engine's error, not again through Knex's console logger.
-    log: { warn: ignore, error: ignore, deprecate: ignore, debug: ignore },
-  })
-  const migrator = new SchemaMigrator({
-    knex,
-    graph,
-    instance: `${hostname()}:${process.pid} (cli)`,
-    lockWaitMs: options.lockWaitMs,
-    lockTimeoutMs: options.lockTimeoutMs,
-    logger: stepLogger(graph, options),
-  })
+  const instance = `${hostname()}:${process.pid} (cli)`
   const actor = `cli:${userName()}`
+  let opened: Promise<Engine> | null = null
+  const engine = () => (opened ??= import('./engine.js').then(({ openEngine }) => openEngine(graph, { ...options, instance, logger: stepLogger(graph, options) })))
+  const migrator = async () => (await engine()).migrator
   return {
-    current: () => migrator.status(),
+    current: async () => (await migrator()).status(),
     heads: async () => ({ heads: graph.heads.map((id) => ({ revision: id, description: graph.get(id).description })) }),
-    history: async () => ({ revisions: await migrator.history() }),
+    history: async () => ({ revisions: await (await migrator()).history() }),
     revision: async (ref) => {
-      const revision = migrator.revision(ref)
+      const revision = graph.get(graph.resolveRevision(ref))
       return {
         revision: revision.revision,
         downRevisions: [...revision.downRevisions],
@@ -54,13 +41,23 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
         down: [...revision.down],
       }
     },
-    upgrade: (body) => migrator.upgrade({ ...body, actor }),
-    downgrade: (body) => migrator.downgrade({ ...body, actor }),
+    upgrade: async (body) => {
+      // A fresh process would otherwise take the engine's full path (bookkeeping DDL, lock,
+      // reconcile) to learn there is nothing to do.
+      if (!body.dryRun && (body.target === 'heads' || (body.target === 'head' && graph.heads.length === 1))) {
+        const { recordNoOpUpgradeWithoutKnex } = await import('./no-op-upgrade.js')
+        const checksums = Object.fromEntries(graph.all().map((revision) => [revision.revision, revision.checksum]))
+        const { recorded, heads } = await recordNoOpUpgradeWithoutKnex(options.databaseUrl, { target: body.target, actor, instance, heads: graph.heads, checksums })
+        if (recorded) return { from: heads, to: heads, dryRun: false, steps: [] }
+      }
+      return (await migrator()).upgrade({ ...body, actor })
+    },
+    downgrade: async (body) => (await migrator()).downgrade({ ...body, actor }),
     // Whoever holds the database's credentials may already rewrite alembic_version by hand.
-    stamp: (body) => migrator.stamp({ ...body, actor, allowBackwards: true }),
+    stamp: async (body) => (await migrator()).stamp({ ...body, actor, allowBackwards: true }),
     integrity: async () => {
       try {
-        verifyDatabaseState(graph, await migrator.state())
+        verifyDatabaseState(graph, await (await migrator()).state())
         return []
       } catch (error) {
         if (error instanceof MigratorError) return [error.message]
@@ -68,17 +65,18 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
       }
     },
     drift: async () => {
-      const { checkDrift } = await import('../catalog/drift.js')
-      const { CatalogError } = await import('../catalog/errors.js')
+      const [{ checkDrift }, { CatalogError }] = await Promise.all([import('../catalog/drift.js'), import('../catalog/errors.js')])
       try {
-        return { report: await checkDrift(knex, graph) }
+        return { report: await checkDrift((await engine()).knex, graph) }
       } catch (error) {
         if (error instanceof CatalogError) return { unavailable: error.message }
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { unavailable: `this build has no schema snapshots (${(error as Error).message})` }
         throw error
       }
     },
-    close: () => knex.destroy(),
+    close: async () => {
+      if (opened !== null) await (await opened).knex.destroy()
+    },
   }
 }
 
@@ -95,8 +93,6 @@ function stepLogger (graph: RevisionGraph, options: DirectOptions): MigratorLogg
     error () {},
   }
 }
-
-function ignore (): void {}
 
 function userName (): string {
   try {
