@@ -22,6 +22,8 @@ export async function run () {
     for (const path of paths) {
       const ours = []
       const theirs = []
+      await wrk({ url: `${bare.base}${path}`, connections, durationS: 1, headers: authorization })
+      await wrk({ url: `${service.base}${path}`, connections, durationS: 1, headers: authorization })
       for (let round = 0; round < runs; round++) {
         progress(`http ${path} round ${round + 1}/${runs}`)
         theirs.push(await wrk({ url: `${bare.base}${path}`, connections, durationS, headers: authorization }))
@@ -57,7 +59,7 @@ function report (results) {
     ]
   })
   const section = [
-    `### Probes and current at ${connections} connections (wrk, ${runs} runs of ${durationS} s each)`,
+    `### Probes and current at ${connections} connections (wrk, ${runs} runs of ${durationS} s each after a 1 s warm-up)`,
     '',
     table(['endpoint', 'service req/s', 'bare Fastify req/s', 'service / bare', 'service p99 ms', 'bare p99 ms', 'queries per request', 'non-2xx'], rows),
     '',

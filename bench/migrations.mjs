@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import knexFactory from 'knex'
 import pg from 'pg'
 import { RevisionGraph } from '../dist/migrator/graph.js'
+import { recordNoOpUpgrade } from '../dist/migrator/no-op.js'
 import { loadRevisions } from '../dist/migrator/source.js'
 import { alembicCommand, alembicInProcess, findAlembicPython } from './lib/alembic.mjs'
 import { scratchDatabase, serverUrl } from './lib/database.mjs'
@@ -53,6 +54,7 @@ async function noOpUpgrade () {
   const service = await startService(db.url)
   const bare = await startBare()
   const client = new pg.Client({ connectionString: db.url })
+  const knex = knexFactory({ client: 'pg', connection: db.url, pool: { min: 1, max: 1 } })
   try {
     await postUpgrade(service.base)
     progress('migrations: no-op upgrade')
@@ -60,8 +62,20 @@ async function noOpUpgrade () {
     const http = await sequential(async () => { await (await fetch(`${bare.base}/health/live`)).arrayBuffer() })
     await client.connect()
     const floor = await sequential(() => client.query('SELECT version_num FROM alembic_version'))
-    return { ours, http, floor }
+    const graph = RevisionGraph.build(await loadRevisions())
+    const entry = {
+      target: 'head',
+      actor: 'bench',
+      instance: 'bench',
+      heads: graph.heads,
+      checksums: Object.fromEntries(graph.all().map((revision) => [revision.revision, revision.checksum])),
+    }
+    const statement = await sequential(async () => {
+      if (!(await recordNoOpUpgrade(knex, entry)).recorded) throw new Error('the no-op statement recorded nothing')
+    })
+    return { ours, http, floor, statement }
   } finally {
+    await knex.destroy()
     await client.end().catch(() => undefined)
     await service.stop()
     await bare.stop()
@@ -178,6 +192,7 @@ function report ({ noop, empty, reference, cli, statements }) {
   const noOpRows = [
     row('**service** `POST /migrations/upgrade` at head (warm process, HTTP)', noop.ours, noop.floor),
     row('`SELECT version_num FROM alembic_version` (one round trip: the floor)', noop.floor, noop.floor),
+    row('the no-op\'s one statement (check + audit row) through a bare Knex connection', noop.statement, noop.floor),
     row('bare Fastify `GET /health/live` (the HTTP round trip)', noop.http, noop.floor),
     row('Knex `migrate.latest()` at head, in process', empty.knexNoOp, noop.floor),
   ]

@@ -20,7 +20,7 @@ export function freePort () {
 }
 
 async function waitUntilServing (base, child) {
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + 120_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${child.spawnargs.join(' ')} exited with ${child.exitCode}`)
     try {
@@ -32,7 +32,7 @@ async function waitUntilServing (base, child) {
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`${base} did not start within 30 s`)
+  throw new Error(`${base} did not start within 120 s`)
 }
 
 async function start (script, env) {
