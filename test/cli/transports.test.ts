@@ -126,6 +126,23 @@ t.test('stamp: backwards and forwards, both transports', async (t) => {
   t.equal(text.stdout, `Stamped ${r4} -> ${r4}\n`)
 })
 
+t.test('check fails on drift: the live schema is not what its revision produces', async (t) => {
+  await db.raw('DROP INDEX ix_model_runs_experiment_id')
+  t.teardown(() => db.raw('CREATE INDEX ix_model_runs_experiment_id ON model_runs (experiment_id)'))
+  const viaDb = await direct(['check'])
+  t.equal(viaDb.code, 1)
+  t.equal(viaDb.stdout, 'FAILED: drift: index ix_model_runs_experiment_id on model_runs is missing\n')
+  const viaService = await remote(['check', '--json'])
+  const report = viaService.json()
+  if (report.drift === null) {
+    // A service without GET /schema/drift: the check says what it could not see.
+    t.match(report.notes, [/drift not checked/])
+  } else {
+    t.equal(viaService.code, 1)
+    t.same(report.findings, ['drift: index ix_model_runs_experiment_id on model_runs is missing'])
+  }
+})
+
 t.test('check fails on an applied revision whose SQL changed, where the transport can see it', async (t) => {
   await db('aip_schema_revisions').where({ revision: r2 }).update({ checksum: '0'.repeat(64) })
   t.teardown(() => direct(['stamp', 'heads']))
