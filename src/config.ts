@@ -13,6 +13,22 @@ export const defaultDatabaseLimits: DatabaseLimits = {
   schemaStateRefreshMs: 5000,
 }
 
+/** Per client address; generous enough that deploy jobs, dashboards and the test suite never meet them. */
+export const defaultHttpLimits: HttpLimits = {
+  jsonBodyLimitBytes: 256 * 1024,
+  migrationsPerMinute: 300,
+  writesPerMinute: 6000,
+}
+
+export interface HttpLimits {
+  /** The largest JSON body a data route accepts (a migration route takes at most 16 KiB). */
+  readonly jsonBodyLimitBytes: number
+  /** Upgrades, downgrades and stamps a client may ask for per minute. */
+  readonly migrationsPerMinute: number
+  /** Data writes (POST, PATCH, PUT, DELETE) a client may make per minute. */
+  readonly writesPerMinute: number
+}
+
 const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
@@ -28,6 +44,10 @@ const EnvSchema = Type.Object({
   MIGRATION_LOCK_WAIT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
   MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   FITTED_TRANSFORMER_MAX_BYTES: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ default: 20_000, minimum: 0 }),
+  JSON_BODY_LIMIT_BYTES: Type.Integer({ default: defaultHttpLimits.jsonBodyLimitBytes, minimum: 1 }),
+  RATE_LIMIT_MIGRATIONS_PER_MINUTE: Type.Integer({ default: defaultHttpLimits.migrationsPerMinute, minimum: 1 }),
+  RATE_LIMIT_WRITES_PER_MINUTE: Type.Integer({ default: defaultHttpLimits.writesPerMinute, minimum: 1 }),
   DATA_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.statementTimeoutMs, minimum: 0 }),
   MIGRATION_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.migrationStatementTimeoutMs, minimum: 0 }),
   DATABASE_POOL_ACQUIRE_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.poolAcquireTimeoutMs, minimum: 1 }),
@@ -46,6 +66,9 @@ export interface Config {
   readonly migrateOnStart: boolean
   readonly lock: { readonly waitMs: number, readonly lockTimeoutMs: number }
   readonly fittedTransformerMaxBytes: number
+  /** How long a shutdown lets the revision under way finish before rolling it back. */
+  readonly shutdownGraceMs: number
+  readonly http: HttpLimits
   readonly database: DatabaseLimits
 }
 
@@ -85,6 +108,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: parsed.MIGRATE_ON_START ?? databaseUrl === null,
     lock: { waitMs: parsed.MIGRATION_LOCK_WAIT_MS, lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS },
     fittedTransformerMaxBytes: parsed.FITTED_TRANSFORMER_MAX_BYTES,
+    shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
+    http: {
+      jsonBodyLimitBytes: parsed.JSON_BODY_LIMIT_BYTES,
+      migrationsPerMinute: parsed.RATE_LIMIT_MIGRATIONS_PER_MINUTE,
+      writesPerMinute: parsed.RATE_LIMIT_WRITES_PER_MINUTE,
+    },
     database: {
       statementTimeoutMs: parsed.DATA_STATEMENT_TIMEOUT_MS,
       migrationStatementTimeoutMs: parsed.MIGRATION_STATEMENT_TIMEOUT_MS,

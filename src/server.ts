@@ -2,7 +2,8 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import type { EmbeddedDatabase } from './embedded/embedded-postgres.js'
-import { MigratorError } from './migrator/errors.js'
+import { loggerOptions } from './logging.js'
+import { MigratorError, ShuttingDownError } from './migrator/errors.js'
 import { retryUpgradeAtStart, upgradeAtStart } from './startup-upgrade.js'
 
 /** Reads the configuration, listens, and closes on SIGTERM/SIGINT. Nothing else. */
@@ -17,13 +18,15 @@ async function main (): Promise<void> {
   const app = await buildApp({
     databaseUrl: config.databaseUrl ?? (embedded as EmbeddedDatabase).url,
     config,
-    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logger: loggerOptions(config.logLevel),
   })
   const startupRetry = new AbortController()
-  closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
+  // Past the grace period a migration is rolled back, which takes moments; this is the hard stop.
+  closeWithGrace({ delay: config.shutdownGraceMs + 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
     else app.log.info({ signal }, 'closing')
     startupRetry.abort()
+    await app.drain(config.shutdownGraceMs)
     await app.close()
     await embedded?.stop()
   })
@@ -33,6 +36,8 @@ async function main (): Promise<void> {
     // A database that is not up yet is waited for while serving: live, not ready.
     if (!upgraded) retryUpgradeAtStart(app, startupRetry.signal).catch((error: unknown) => app.log.error({ err: error }, 'the start-up upgrade stopped'))
   } catch (error) {
+    // A signal stopped the start-up upgrade: the shutdown under way ends the process.
+    if (error instanceof ShuttingDownError) return
     await app.close()
     await embedded?.stop()
     throw error

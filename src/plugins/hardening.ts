@@ -1,0 +1,46 @@
+import fp from 'fastify-plugin'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import type { HttpLimits } from '../config.js'
+import { problem } from '../http/problems.js'
+
+const mutating = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** A migration body is a target and two flags. */
+const migrationBodyLimit = 16 * 1024
+
+/**
+ * Security headers on every answer, the request id echoed back, and per route: a body limit on
+ * every route that takes one (unless the route set its own, like the transformer upload) and a
+ * rate limit on every mutating route, the migration verbs (scope migrate or admin) tighter than
+ * data writes. Registered before any route, so its `onRoute` hook sees them all.
+ */
+export default fp<HttpLimits>(async (fastify, limits) => {
+  await fastify.register(helmet, {
+    contentSecurityPolicy: {
+      // The service speaks plain HTTP behind its ingress: upgrading the /docs assets would break them.
+      directives: { upgradeInsecureRequests: null },
+    },
+  })
+
+  fastify.addHook('onRoute', (route) => {
+    const methods = [route.method].flat()
+    if (!methods.some((method) => mutating.has(method))) return
+    const scope = route.config?.scope
+    const migration = scope === 'migrate' || scope === 'admin'
+    route.bodyLimit ??= migration ? migrationBodyLimit : limits.jsonBodyLimitBytes
+    route.config = {
+      ...route.config,
+      rateLimit: { max: migration ? limits.migrationsPerMinute : limits.writesPerMinute, timeWindow: 60_000 },
+    }
+  })
+  // After the hook above: the plugin reads each route's `config.rateLimit` in its own `onRoute`.
+  await fastify.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => problem(429, 'rate-limited', 'Too many requests',
+      `at most ${context.max} such requests a minute from one client; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
+  })
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+}, { name: 'hardening' })
