@@ -34,7 +34,8 @@ export default fp(async (fastify) => {
   })
   fastify.decorate('migrationObserver', createMigrationMetrics({
     registry,
-    status: () => fastify.migrator.status(),
+    // The cached state `/migrations/current` answers from (schema-state, registered later): no query per scrape.
+    status: async () => fastify.migrator.statusOf(await fastify.schemaState.state()),
     onStatusFailed: (error) => fastify.log.warn({ err: error }, 'metrics: could not read the schema status'),
   }))
 
