@@ -1,15 +1,15 @@
 import { buildApp } from '../app.js'
 import { loadConfig } from '../config.js'
 
-/** Never connected to: the pool opens connections on first query, and generating the document makes none. */
-const unusedDatabaseUrl = 'postgres://openapi@127.0.0.1:1/openapi'
+/** Nothing listens here: the app starts without its database answering, and the document needs no query. */
+const unreachableDatabaseUrl = 'postgres://openapi@127.0.0.1:1/openapi'
 
 /**
  * The OpenAPI document the routes generate, with the configuration's defaults (a route's
  * summary may name a limit), built without a database so `npm run openapi` runs anywhere.
  */
 export async function generateOpenApiDocument (): Promise<Record<string, unknown>> {
-  const app = await buildApp({ databaseUrl: unusedDatabaseUrl, config: loadConfig({ AUTH_DISABLED: 'true' }) })
+  const app = await buildApp({ databaseUrl: unreachableDatabaseUrl, config: loadConfig({ AUTH_DISABLED: 'true' }) })
   try {
     await app.ready()
     return app.swagger() as unknown as Record<string, unknown>

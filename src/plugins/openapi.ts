@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import type { RouteOptions } from 'fastify'
+import { problems } from '../schemas/common.js'
 
 /** Registered before the routes: the document is generated from their TypeBox schemas. */
 export default fp(async (fastify) => {
@@ -21,6 +23,7 @@ export default fp(async (fastify) => {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => typeof json.$id === 'string' ? json.$id : `def-${index}` },
     transform: ({ schema, url }) => ({ schema: withDefaultedQueryOptional(schema), url }),
   })
+  fastify.addHook('onRoute', documentBodyProblems)
   await fastify.register(swaggerUi, { routePrefix: '/docs' })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }, { name: 'openapi' })
@@ -33,4 +36,11 @@ function withDefaultedQueryOptional<T extends { querystring?: unknown }> (schema
   if (query?.required === undefined || query.properties === undefined) return schema
   const { properties } = query
   return { ...schema, querystring: { ...query, required: query.required.filter((name) => properties[name]?.default === undefined) } }
+}
+
+/** Fastify itself answers these on any route that takes a body: too large, or a media type it does not parse. */
+function documentBodyProblems (route: RouteOptions): void {
+  const { schema } = route
+  if (schema?.body === undefined || schema.response === undefined) return
+  schema.response = { ...problems(413, 415), ...schema.response as object }
 }
