@@ -47,7 +47,8 @@ export interface StepStart {
   readonly direction: 'up' | 'down'
   /** 1-based. */
   readonly index: number
-  readonly of: number
+  /** null where the plan's length is not known in advance (a run followed through the service). */
+  readonly of: number | null
 }
 
 /** An RFC 9457 problem, from the service or made from an engine error: what a failure prints. */

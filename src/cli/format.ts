@@ -46,7 +46,7 @@ export function showText (detail: RevisionDetail): string {
 export function stepLine (step: StepStart): string {
   const parents = step.downRevisions.join(', ')
   const [from, to] = step.direction === 'up' ? [parents, step.revision] : [step.revision, parents]
-  return `Running ${step.direction === 'up' ? 'upgrade' : 'downgrade'} ${from} -> ${to}, ${step.description} (${step.index}/${step.of})`
+  return `Running ${step.direction === 'up' ? 'upgrade' : 'downgrade'} ${from} -> ${to}, ${step.description} (${step.of === null ? step.index : `${step.index}/${step.of}`})`
 }
 
 export function migrationSummary (verb: 'upgrade' | 'downgrade' | 'stamp', result: MigrationResult): string {

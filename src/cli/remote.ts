@@ -1,4 +1,18 @@
-import { CliFailure, type CliProblem, type DriftReport, type MigrationResult, type SchemaApi, type StepListener } from './api.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { CliFailure, type CliProblem, type DriftReport, type MigrationResult, type SchemaApi, type SchemaStatus, type Step, type StepListener } from './api.js'
+
+/** `GET /migrations/operations/{id}`: what a submitted run has done so far. */
+interface Operation {
+  readonly id: string
+  readonly status: 'queued' | 'running' | 'succeeded' | 'failed'
+  readonly dryRun: boolean
+  readonly from: string[] | null
+  readonly to: string[] | null
+  readonly steps: Step[]
+  readonly error: { kind?: string, message?: string, revision?: string, code?: string | null } | null
+}
+
+const pollMs = 200
 
 export interface RemoteOptions {
   readonly baseUrl: string
@@ -23,17 +37,34 @@ export function openRemote (options: RemoteOptions): SchemaApi {
     if (!response.ok) throw new CliFailure(problemFrom(response, text))
     return JSON.parse(text) as T
   }
-  // The answer comes once the run is over: its steps are reported then, in order.
-  const migrate = async (path: string, body: object): Promise<MigrationResult> => {
-    const result = await call<MigrationResult>('POST', path, body)
-    if (result.steps.length > 0) {
-      const { revisions } = await call<{ revisions: Array<{ revision: string, downRevisions: string[] }> }>('GET', 'migrations/history')
-      const parents = new Map(revisions.map((revision) => [revision.revision, revision.downRevisions]))
-      for (const [index, step] of result.steps.entries()) {
-        options.onStep({ ...step, downRevisions: parents.get(step.revision) ?? [], index: index + 1, of: result.steps.length })
-      }
+  const parentsOf = async () => {
+    const { revisions } = await call<{ revisions: Array<{ revision: string, downRevisions: string[] }> }>('GET', 'migrations/history')
+    return new Map(revisions.map((revision) => [revision.revision, revision.downRevisions]))
+  }
+  /**
+   * Submitted with `async`, then followed through the audit log, so a long run reports each step
+   * as it completes. Nothing to do is answered at once, without the queue.
+   */
+  const migrate = async (path: string, body: { target: string, dryRun: boolean }): Promise<MigrationResult> => {
+    if (path.endsWith('upgrade') && !body.dryRun && (body.target === 'head' || body.target === 'heads') && (await call<SchemaStatus>('GET', 'migrations/current')).upToDate) {
+      return call<MigrationResult>('POST', path, body)
     }
-    return result
+    const parents = await parentsOf()
+    let operation = await call<Operation>('POST', path, { ...body, async: true })
+    let reported = 0
+    for (;;) {
+      for (const step of operation.steps.slice(reported)) {
+        reported++
+        options.onStep({ ...step, downRevisions: parents.get(step.revision) ?? [], index: reported, of: null })
+      }
+      if (operation.status === 'succeeded') return { from: operation.from ?? [], to: operation.to ?? [], dryRun: operation.dryRun, steps: operation.steps }
+      if (operation.status === 'failed') {
+        const { kind = 'migration-failed', message = 'the operation failed', ...fields } = operation.error ?? {}
+        throw new CliFailure({ type: kind, detail: message, ...fields, operation: operation.id })
+      }
+      await sleep(pollMs)
+      operation = await call<Operation>('GET', `migrations/operations/${operation.id}`)
+    }
   }
   return {
     current: () => call('GET', 'migrations/current'),

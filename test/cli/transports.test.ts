@@ -79,7 +79,7 @@ t.test('a progress line per step on stderr, a summary on stdout, in Alembic word
   const viaService = await runProcess(['upgrade', '--url', server.baseUrl], { AIP_SCHEMA_TOKEN: 'admin-token' })
   t.equal(viaService.code, 0)
   t.equal(viaService.stdout, `Upgraded ${r2} -> ${r4} in 2 steps\n`)
-  t.match(viaService.stderr, `Running upgrade ${r2} -> ${r3}, add status metadata to model runs (1/2)\n`)
+  t.equal(viaService.stderr, `Running upgrade ${r2} -> ${r3}, add status metadata to model runs (1)\nRunning upgrade ${r3} -> ${r4}, add is_active and fitted_transformer to preprocessing steps (2)\n`, 'followed step by step through the audit log')
   const dry = await direct(['downgrade', '-1', '--dry-run'])
   t.equal(dry.code, 0, dry.stderr)
   t.match(dry.stdout, `-- downgrade ${r4}`)
