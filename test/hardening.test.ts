@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import { parseApiTokens } from '../src/auth/tokens.js'
@@ -11,7 +11,7 @@ import { createTestDatabase } from './helpers/database.js'
 const limits: HttpLimits = { jsonBodyLimitBytes: 2048, migrationsPerMinute: 3, writesPerMinute: 4 }
 
 /** The app at head with tight limits, logging at trace into `lines` with the server's own logger options. */
-async function buildHardenedApp (t: Test, lines: string[] = []): Promise<FastifyInstance> {
+async function buildHardenedApp (t: Test, lines: string[]): Promise<FastifyInstance> {
   const url = await createTestDatabase(t, 'hardening')
   const stream = new Writable({
     write (chunk: Buffer, _encoding, done) {
@@ -35,7 +35,7 @@ async function buildHardenedApp (t: Test, lines: string[] = []): Promise<Fastify
   return app
 }
 
-function assertProblem (t: Test, res: { statusCode: number, headers: Record<string, unknown>, json: <T>() => T }, status: number, type: string): void {
+function assertProblem (t: Test, res: LightMyRequestResponse, status: number, type: string): void {
   t.equal(res.statusCode, status)
   t.match(res.headers['content-type'], /^application\/problem\+json/, `${status} is problem+json`)
   const body = res.json<{ type: string, status: number, requestId: string }>()
@@ -43,8 +43,11 @@ function assertProblem (t: Test, res: { statusCode: number, headers: Record<stri
   t.equal(body.requestId, res.headers['x-request-id'], 'the problem names the request id the response header carries')
 }
 
+// One app for the file: the subtests share its rate-limit budgets, so each counts what is left.
+const lines: string[] = []
+const app = await buildHardenedApp(t, lines)
+
 t.test('security headers on API answers and on /docs, which still loads', async (t) => {
-  const app = await buildHardenedApp(t)
   const live = await app.inject({ url: '/health/live' })
   t.equal(live.headers['x-content-type-options'], 'nosniff')
   t.equal(live.headers['x-frame-options'], 'SAMEORIGIN')
@@ -69,7 +72,6 @@ t.test('security headers on API answers and on /docs, which still loads', async 
 })
 
 t.test('bodies over the route\'s limit: 413 problem', async (t) => {
-  const app = await buildHardenedApp(t)
   const big = { email: 'big@example.com', name: 'x'.repeat(limits.jsonBodyLimitBytes) }
   assertProblem(t, await app.inject({ method: 'POST', url: '/users', headers: bearer('write'), payload: big }), 413, 'ctp-body-too-large')
   const small = await app.inject({ method: 'POST', url: '/users', headers: bearer('write'), payload: { email: 'small@example.com', name: 'small' } })
@@ -78,21 +80,27 @@ t.test('bodies over the route\'s limit: 413 problem', async (t) => {
   assertProblem(t, migration, 413, 'ctp-body-too-large')
 })
 
-t.test('mutating routes are rate limited per client: 429 problem; reads are not', async (t) => {
-  const app = await buildHardenedApp(t)
-  // The upgrade that brought the app to head was the first of its minute.
-  for (let i = 1; i < limits.migrationsPerMinute; i++) {
-    t.equal((await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: {} })).statusCode, 200)
+/** Posts until the route answers 429; the answers before it must all be `allowed`. */
+async function exhaust (t: Test, request: () => Promise<LightMyRequestResponse>, allowed: number, limit: number): Promise<LightMyRequestResponse> {
+  for (let attempt = 0; attempt <= limit; attempt++) {
+    const res = await request()
+    if (res.statusCode === 429) return res
+    t.equal(res.statusCode, allowed)
+    t.equal(Number(res.headers['x-ratelimit-limit']), limit, 'the limit configured for the route')
   }
-  const limited = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: {} })
+  throw new Error(`no 429 after ${limit + 1} requests`)
+}
+
+t.test('mutating routes are rate limited per client and route: 429 problem; reads are not', async (t) => {
+  const upgrade = () => app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: {} })
+  const limited = await exhaust(t, upgrade, 200, limits.migrationsPerMinute)
   assertProblem(t, limited, 429, 'rate-limited')
   t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After says when')
-  t.equal((await app.inject({ method: 'POST', url: '/migrations/stamp', headers: bearer('admin'), payload: { target: 'head' } })).statusCode, 200, 'each route has a budget of its own')
+  t.equal((await app.inject({ method: 'POST', url: '/migrations/stamp', headers: bearer('admin'), payload: { target: 'head' } })).statusCode, 200, 'another route has a budget of its own')
 
-  for (let i = 0; i < limits.writesPerMinute; i++) {
-    t.equal((await app.inject({ method: 'POST', url: '/users', headers: bearer('write'), payload: { email: `u${i}@example.com`, name: `u${i}` } })).statusCode, 201)
-  }
-  assertProblem(t, await app.inject({ method: 'POST', url: '/users', headers: bearer('write'), payload: { email: 'one-more@example.com', name: 'one more' } }), 429, 'rate-limited')
+  let user = 0
+  const createUser = () => app.inject({ method: 'POST', url: '/users', headers: bearer('write'), payload: { email: `u${++user}@example.com`, name: `u${user}` } })
+  assertProblem(t, await exhaust(t, createUser, 201, limits.writesPerMinute), 429, 'rate-limited')
 
   for (let i = 0; i < 10; i++) {
     t.equal((await app.inject({ url: '/migrations/current', headers: bearer('read') })).statusCode, 200)
@@ -101,8 +109,6 @@ t.test('mutating routes are rate limited per client: 429 problem; reads are not'
 })
 
 t.test('request ids in problems and request logs; the token never in the log', async (t) => {
-  const lines: string[] = []
-  const app = await buildHardenedApp(t, lines)
   assertProblem(t, await app.inject({ url: '/migrations/current', headers: { authorization: 'Bearer not-a-token-of-ours' } }), 401, 'unauthorized')
   assertProblem(t, await app.inject({ method: 'POST', url: '/migrations/downgrade', headers: bearer('migrate'), payload: { target: 'base' } }), 403, 'forbidden')
   assertProblem(t, await app.inject({ url: '/nowhere', headers: bearer('read') }), 404, 'not-found')
