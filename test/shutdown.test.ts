@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import type { Knex } from 'knex'
 import t, { type Test } from 'tap'
+import { bearer, buildTestApp } from './helpers/app.js'
 import { createTestDatabase, testKnex } from './helpers/database.js'
 import { startServer, type RunningServer } from './helpers/server.js'
 
@@ -56,9 +57,13 @@ async function assertRefusesNewRequests (t: Test, server: RunningServer): Promis
   t.match(await refused.json(), { type: 'shutting-down', status: 503, requestId: /^[\w-]+$/ }, 'a new request is refused while the migration ends')
 }
 
-async function assertNothingLeft (t: Test, db: Knex): Promise<void> {
+async function assertNoAdvisoryLock (t: Test, db: Knex): Promise<void> {
   const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
   t.equal(locks.rows[0].n, 0, 'no advisory lock remains on the database')
+}
+
+async function assertNothingLeft (t: Test, db: Knex): Promise<void> {
+  await assertNoAdvisoryLock(t, db)
   const sessions = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'aip-schema%'")
   t.equal(sessions.rows[0].n, 0, 'the service closed its sessions')
 }
@@ -109,6 +114,37 @@ t.test('SIGTERM mid-migration past the grace period: the statement under way is 
   t.notOk(await columnExists(db, 'model_runs', 'status'), 'nothing of the rolled-back revision')
   t.same(await db('knex_migrations').orderBy('name').pluck('name'), ['5c1b6116de51', 'a1b2c3d4e5f6'])
   await assertNothingLeft(t, db)
+})
+
+t.test('drain in process: an async migration past the grace period is cancelled, its operation says why', async (t) => {
+  const url = await createTestDatabase(t, 'shutdown_drain')
+  const db = testKnex(t, url)
+  const app = await buildTestApp(t, url, { lockTimeoutMs: 600_000 })
+  t.equal((await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'a1b2c3d4e5f6' } })).statusCode, 200)
+  const blocker = await db.client.acquireConnection()
+  t.teardown(() => db.client.releaseConnection(blocker))
+  await db.raw('BEGIN').connection(blocker)
+  await db.raw('LOCK TABLE model_runs IN ACCESS EXCLUSIVE MODE').connection(blocker)
+  const queued = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { async: true } })
+  t.equal(queued.statusCode, 202)
+  await waitFor(async () => {
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE 'aip-schema-migration|%'")
+    return rows[0].n === 1
+  })
+
+  const drained = app.drain(200)
+  const refused = await app.inject({ url: '/health/live' })
+  t.equal(refused.statusCode, 503, 'even liveness: the instance is going away')
+  t.equal(refused.headers.connection, 'close')
+  t.match(refused.json(), { type: 'shutting-down' })
+  await drained
+  await db.raw('ROLLBACK').connection(blocker)
+
+  const operation = await db('aip_schema_operations').where({ id: queued.json<{ id: string }>().id }).first()
+  t.match(operation, { status: 'failed', error: { kind: 'shutting-down' } })
+  t.same(await db('alembic_version').pluck('version_num'), ['a1b2c3d4e5f6'], 'at the revision before')
+  t.notOk(await columnExists(db, 'model_runs', 'status'))
+  await assertNoAdvisoryLock(t, db)
 })
 
 /** The exit code of a server that was signalled once already: a second SIGTERM would force exit 1. */
