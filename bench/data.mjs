@@ -8,11 +8,13 @@ import { scratchDatabase, withClient } from './lib/database.mjs'
 import { authorization, startBare, startService } from './lib/processes.mjs'
 import { progress, runIfMain, table, verdict } from './lib/report.mjs'
 import { rowsPerTable, seedModelRuns, seedParents } from './lib/seed.mjs'
-import { fixed, median, summary } from './lib/stats.mjs'
+import { fixed, median, share, summary } from './lib/stats.mjs'
 import { wrk } from './lib/wrk.mjs'
 
 const runs = Number(process.env.BENCH_RUNS ?? 3)
-const durationS = Number(process.env.BENCH_DURATION_S ?? 5)
+// Pages over a million rows take seconds under this load: longer runs, and no client timeout before theirs.
+const durationS = 2 * Number(process.env.BENCH_DURATION_S ?? 5)
+const timeoutS = 60
 const connections = 50
 const listPath = '/model-runs?status=completed&limit=50'
 
@@ -22,7 +24,9 @@ export async function run () {
   let service
   let bare
   try {
-    service = await startService(db.url)
+    // Like for like with the bare pool, which has no timeouts: the service's defaults would
+    // answer this overload with fast 503s (statement 5 s, pool 2 s) instead of serving it.
+    service = await startService(db.url, { DATA_STATEMENT_TIMEOUT_MS: '0', DATABASE_POOL_ACQUIRE_TIMEOUT_MS: String(timeoutS * 1000) })
     const up = await fetch(`${service.base}/migrations/upgrade`, { method: 'POST', headers: { ...authorization, 'content-type': 'application/json' }, body: '{}' })
     if (up.status !== 200) throw new Error(`upgrade answered ${up.status}`)
     progress(`data: seeding ${rowsPerTable} model runs`)
@@ -52,7 +56,7 @@ export async function run () {
     }
     const results = {}
     for (const [name, load] of Object.entries(loads)) {
-      const options = (base) => ({ url: `${base}${load.path}`, method: load.method, body: load.body, headers: authorization, connections, durationS })
+      const options = (base) => ({ url: `${base}${load.path}`, method: load.method, body: load.body, headers: authorization, connections, durationS, timeoutS })
       await wrk({ ...options(service.base), durationS: 1 })
       await wrk({ ...options(bare.base), durationS: 1 })
       const ours = []
@@ -146,15 +150,17 @@ function report (results, plans, queriesPerRequest) {
     name,
     summary(ours.map((r) => r.rps), 0),
     summary(theirs.map((r) => r.rps), 0),
-    `${fixed(100 * median(ours.map((r) => r.rps)) / median(theirs.map((r) => r.rps)), 0)}%`,
+    share(ours.map((r) => r.rps), theirs.map((r) => r.rps)),
     summary(ours.map((r) => r.p99)),
     summary(theirs.map((r) => r.p99)),
     `${ours.reduce((sum, r) => sum + r.failed, 0)} / ${theirs.reduce((sum, r) => sum + r.failed, 0)}`,
   ])
   const section = [
-    `### Data at ${connections} connections over ${rowsPerTable.toLocaleString('en')} model runs (wrk, ${runs} runs of ${durationS} s each)`,
+    `### Data at ${connections} connections over ${rowsPerTable.toLocaleString('en')} model runs (wrk, ${runs} runs of ${durationS} s each, ${timeoutS} s client timeout)`,
     '',
-    table(['request', 'service req/s', 'bare pool req/s', 'service / bare', 'service p99 ms', 'bare p99 ms', 'non-2xx service / bare'], rows),
+    'The service runs here with `DATA_STATEMENT_TIMEOUT_MS=0` and a pool wait as long as the client\'s, like the bare pool; with its defaults it would shed this overload as fast 503s. Requests per second count only 2xx answers.',
+    '',
+    table(['request', 'service req/s served', 'bare pool req/s served', 'service / bare', 'service p99 ms', 'bare p99 ms', 'non-2xx service / bare'], rows),
     '',
     `Queries the service sent per request (through the app, its caches warm): ${Object.entries(queriesPerRequest).map(([name, n]) => `${name} ${n}`).join(', ')}.`,
     '',
@@ -177,8 +183,8 @@ function report (results, plans, queriesPerRequest) {
       p99 >= 15 ? 'no (status, created_at) index: see the plan, every page sorts the matching rows' : ''))
   }
   for (const name of Object.keys(results)) {
-    const share = median(results[name].ours.map((r) => r.rps)) / median(results[name].theirs.map((r) => r.rps))
-    verdicts.push(verdict(`${name}: ≥ 60% of the bare pool`, `${fixed(100 * share, 0)}%`, share >= 0.6, share < 0.6 ? `${fixed(100 * (0.6 - share), 0)} points short` : ''))
+    const part = median(results[name].ours.map((r) => r.rps)) / median(results[name].theirs.map((r) => r.rps))
+    verdicts.push(verdict(`${name}: ≥ 60% of the bare pool`, share(results[name].ours.map((r) => r.rps), results[name].theirs.map((r) => r.rps)), part >= 0.6, part < 0.6 ? `${fixed(100 * (0.6 - part), 0)} points short` : ''))
   }
   return { section, verdicts }
 }

@@ -17,7 +17,8 @@ export const summary = (values, digits = 2) => values.length === 0
   ? 'n/a'
   : `${fixed(median(values), digits)} (${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)})`
 
-export const ratio = (ours, theirs) => `${fixed(median(ours) / median(theirs))}×`
+/** `ours / theirs` in percent, or n/a when the baseline served nothing. */
+export const share = (ours, theirs) => median(theirs) > 0 ? `${fixed(100 * median(ours) / median(theirs), 0)}%` : 'n/a'
 
 export async function timed (fn) {
   const started = performance.now()
