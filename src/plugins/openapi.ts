@@ -22,6 +22,9 @@ export default fp(async (fastify) => {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => typeof json.$id === 'string' ? json.$id : `def-${index}` },
     transform: ({ schema, url }) => ({ schema: withDefaultedQueryOptional(schema), url }),
+    transformObject: (documentObject) => 'openapiObject' in documentObject
+      ? withOptionalBodies(documentObject.openapiObject as OpenApiPaths) as typeof documentObject.openapiObject
+      : documentObject.swaggerObject,
   })
   fastify.addHook('onRoute', documentBodyProblems)
   await fastify.register(swaggerUi, { routePrefix: '/docs' })
@@ -43,4 +46,16 @@ function documentBodyProblems (route: RouteOptions): void {
   const { schema } = route
   if (schema?.body === undefined || schema.response === undefined) return
   schema.response = { ...problems(413, 415), ...schema.response as object }
+}
+
+type OpenApiPaths = { paths?: Record<string, Record<string, { 'x-body-optional'?: boolean, requestBody?: { required?: boolean } }>> }
+
+/** `@fastify/swagger` marks every body required; a route that fills in a missing one says `x-body-optional`. */
+function withOptionalBodies<T extends OpenApiPaths> (document: T): T {
+  for (const operation of Object.values(document.paths ?? {}).flatMap((item) => Object.values(item))) {
+    if (operation['x-body-optional'] !== true) continue
+    delete operation['x-body-optional']
+    if (operation.requestBody !== undefined) operation.requestBody.required = false
+  }
+  return document
 }

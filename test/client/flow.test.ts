@@ -32,6 +32,8 @@ t.test('upgrade to head and read the current revision', async (t) => {
   t.same(current.heads, upgraded.to)
   t.equal(current.upToDate, true)
   t.same(current.pending, [])
+  const bare = expectData(await migrator.POST('/migrations/upgrade'), 200)
+  t.same(bare.steps, [], 'a bare upgrade, as a deploy job sends it, is typed optional and finds nothing to do')
 })
 
 t.test('a user, dataset, experiment and model run, moved to running and completed, then listed', async (t) => {

@@ -32,6 +32,7 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Upgrade to a target (default `head`); `dryRun` rolls back, `async` answers 202',
       security: [{ bearer: ['migrate'] }],
       body: UpgradeBodySchema,
+      'x-body-optional': true,
       response: { 200: Type.Ref(MigrationResultSchema), 202: Type.Ref(OperationSchema), ...migrationErrors },
     },
     // A deploy job's bare `POST /migrations/upgrade` means "to head".
