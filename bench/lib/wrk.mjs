@@ -38,7 +38,8 @@ export function wrk ({ url, connections = 50, durationS = 5, method = 'GET', bod
       if (error) return reject(error)
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1])
       const requests = Number(/(\d+) requests in/.exec(stdout)?.[1])
-      const latency = (p) => toMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(stdout)?.[1] ?? '')
+      // With nothing answered wrk prints zeros: that is no latency at all, not a fast one.
+      const latency = (p) => requests > 0 ? toMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(stdout)?.[1] ?? '') : NaN
       const failed = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0)
       const errors = /Socket errors: (.*)/.exec(stdout)?.[1] ?? null
       // Answers that were not 2xx/3xx (a 503 at a timeout) are fast and cheap: they do not count as served.
