@@ -1,26 +1,34 @@
+import { hostname } from 'node:os'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from './config.js'
+import { defaultDatabaseLimits, defaultHttpLimits, type Config } from './config.js'
 import { installValidators } from './http/validation.js'
+import { answerFrameworkError } from './http/framework-errors.js'
 import { sharedSchemas } from './schemas/common.js'
 import { migrationSchemas } from './schemas/migrations.js'
 import { ReadinessSchema } from './schemas/health.js'
 import { dataSchemas } from './schemas/data.js'
+import { schemaSchemas } from './schemas/schema.js'
 import knexPlugin from './plugins/knex.js'
 import migratorPlugin from './plugins/migrator.js'
+import metricsPlugin from './plugins/metrics.js'
+import shutdownPlugin from './plugins/shutdown.js'
+import hardening from './plugins/hardening.js'
+import schemaStatePlugin from './plugins/schema-state.js'
 import authPlugin from './plugins/auth.js'
 import problemDetails from './plugins/problem-details.js'
 import openapi from './plugins/openapi.js'
 import healthRoutes from './routes/health/index.js'
 import migrationReadRoutes from './routes/migrations/read.js'
 import migrationWriteRoutes from './routes/migrations/write.js'
+import schemaRoutes from './routes/schema/index.js'
 import schemaGate from './plugins/schema-gate.js'
 import dataPlugin from './plugins/data.js'
 import dataRoutes from './routes/data/index.js'
 
 export interface AppOptions {
   readonly databaseUrl: string
-  readonly config: Pick<Config, 'auth' | 'lock' | 'fittedTransformerMaxBytes'>
+  readonly config: Pick<Config, 'auth' | 'lock' | 'fittedTransformerMaxBytes'> & Partial<Pick<Config, 'database' | 'http'>>
   readonly logger?: FastifyServerOptions['logger']
   /** Another set of revisions, for tests. */
   readonly migrationsDir?: string
@@ -34,25 +42,44 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     genReqId: () => crypto.randomUUID(),
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>()
   installValidators(app)
 
-  for (const schema of [...sharedSchemas, ...migrationSchemas, ReadinessSchema, ...dataSchemas]) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, ...migrationSchemas, ReadinessSchema, ...dataSchemas, ...schemaSchemas]) app.addSchema(schema)
 
   await app.register(problemDetails)
+  await app.register(hardening, options.config.http ?? defaultHttpLimits)
   await app.register(openapi)
-  await app.register(knexPlugin, { databaseUrl: options.databaseUrl })
+  const limits = options.config.database ?? defaultDatabaseLimits
+  const instance = options.instance ?? `${hostname()}:${process.pid}`
+  await app.register(knexPlugin, {
+    databaseUrl: options.databaseUrl,
+    pool: { acquireTimeoutMs: limits.poolAcquireTimeoutMs, statementTimeoutMs: limits.statementTimeoutMs },
+  })
+  await app.register(metricsPlugin)
   await app.register(migratorPlugin, {
+    observer: app.migrationObserver,
     migrationsDir: options.migrationsDir,
-    instance: options.instance,
+    instance,
     lockWaitMs: options.config.lock.waitMs,
     lockTimeoutMs: options.config.lock.lockTimeoutMs,
+    statementTimeoutMs: limits.migrationStatementTimeoutMs,
+  })
+  await app.register(shutdownPlugin)
+  await app.register(schemaStatePlugin, {
+    databaseUrl: options.databaseUrl,
+    instance,
+    refreshMs: limits.schemaStateRefreshMs,
+    acquireTimeoutMs: limits.poolAcquireTimeoutMs,
+    statementTimeoutMs: limits.statementTimeoutMs,
   })
   await app.register(authPlugin, options.config.auth)
 
   await app.register(healthRoutes)
   await app.register(migrationReadRoutes)
   await app.register(migrationWriteRoutes)
+  await app.register(schemaRoutes)
   if (options.dataApi !== false) {
     await app.register(schemaGate)
     await app.register(dataPlugin)

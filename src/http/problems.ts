@@ -1,4 +1,6 @@
+import type { CatalogError, CatalogErrorKind } from '../catalog/errors.js'
 import type { MigratorError, MigratorErrorKind } from '../migrator/errors.js'
+import { isDatabaseUnavailable, isStatementTimeout } from '../migrator/pg-errors.js'
 
 /** RFC 9457 problem details. `type` is a relative URI reference naming the problem. */
 export interface Problem {
@@ -31,6 +33,7 @@ const migratorProblems: Record<MigratorErrorKind, { status: number, title: strin
   'migration-failed': { status: 500, title: 'Migration failed' },
   'operation-not-found': { status: 404, title: 'Operation not found' },
   'stamp-not-allowed': { status: 403, title: 'Stamping backwards needs the admin scope' },
+  'shutting-down': { status: 503, title: 'The service is shutting down' },
 }
 
 /** The one place engine errors become HTTP: status from the kind, fields carried over as extensions. */
@@ -41,5 +44,34 @@ export function problemFromMigratorError (error: MigratorError): Problem {
     if (key === 'kind') continue
     extensions[key === 'databaseCode' ? 'code' : key] = value
   }
+  // A migration cut off by the database going away did not fail on its SQL: retry once it is back.
+  if (error.kind === 'migration-failed' && isDatabaseUnavailable(error.cause)) {
+    return { ...databaseUnavailable(error.message), ...extensions }
+  }
+  return { type: error.kind, title, status, detail: error.message, ...extensions }
+}
+
+/** Errors of the database itself rather than of the request: 503, so clients and balancers retry. */
+export function problemFromDatabaseError (error: unknown): Problem | null {
+  if (isDatabaseUnavailable(error)) return databaseUnavailable('the database cannot be reached or has no free connection; retry shortly')
+  if (isStatementTimeout(error)) {
+    return { type: 'database-timeout', title: 'The database did not answer in time', status: 503, detail: 'the query ran past its statement timeout and was cancelled; retry shortly' }
+  }
+  return null
+}
+
+function databaseUnavailable (detail: string): Problem {
+  return { type: 'database-unavailable', title: 'The database is unavailable', status: 503, detail }
+}
+
+const catalogProblems: Record<CatalogErrorKind, { status: number, title: string }> = {
+  'schema-snapshot-missing': { status: 409, title: 'No expected schema for this revision' },
+  'drift-needs-one-revision': { status: 409, title: 'Drift is measured at one revision' },
+}
+
+/** Drift that cannot be measured: the database's state, not the request, stands in the way. */
+export function problemFromCatalogError (error: CatalogError): Problem {
+  const { status, title } = catalogProblems[error.kind]
+  const { kind: _kind, ...extensions } = { ...error }
   return { type: error.kind, title, status, detail: error.message, ...extensions }
 }

@@ -19,6 +19,7 @@ export type MigratorErrorKind =
   | 'migration-failed'
   | 'operation-not-found'
   | 'stamp-not-allowed'
+  | 'shutting-down'
 
 /** Duplicate ids, dangling down revisions or cycles: found when revisions are loaded. */
 export class InvalidRevisionGraphError extends MigratorError {
@@ -99,9 +100,10 @@ export class MigrationFailedError extends MigratorError {
     readonly revision: string,
     readonly direction: 'up' | 'down',
     readonly databaseCode: string | null,
-    readonly databaseMessage: string
+    readonly databaseMessage: string,
+    cause?: unknown
   ) {
-    super(`${direction === 'up' ? 'upgrade' : 'downgrade'} of ${revision} failed: ${databaseMessage}`)
+    super(`${direction === 'up' ? 'upgrade' : 'downgrade'} of ${revision} failed: ${databaseMessage}`, { cause })
   }
 }
 
@@ -117,5 +119,15 @@ export class StampNotAllowedError extends MigratorError {
   readonly kind = 'stamp-not-allowed'
   constructor (readonly target: string) {
     super(`stamping '${target}' moves the version backwards (or past unknown revisions): that needs the admin scope`)
+  }
+}
+
+/** The process is shutting down: nothing new starts, and a plan stops after the revision under way. */
+export class ShuttingDownError extends MigratorError {
+  readonly kind = 'shutting-down'
+  constructor (readonly stoppedBefore: string | null) {
+    super(stoppedBefore === null
+      ? 'the service is shutting down: no migration starts'
+      : `the service is shutting down: stopped before ${stoppedBefore}; every revision before it is applied`)
   }
 }

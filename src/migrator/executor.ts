@@ -6,12 +6,17 @@ import { sqlStateOf } from './pg-errors.js'
 import type { PlanStep } from './planner.js'
 import type { Revision } from './revision.js'
 import { tables } from './bookkeeping.js'
+import { notifyVersionChanged } from './version-channel.js'
 
 export interface StepRun {
   readonly step: PlanStep
   /** What `alembic_version` holds once the step commits. */
   readonly headsAfter: readonly string[]
   readonly lockTimeoutMs: number
+  /** PostgreSQL `statement_timeout` for the revision's statements; 0 lifts the data endpoints' limit. */
+  readonly statementTimeoutMs?: number
+  /** The `application_name` the step's session carries while it runs, so a shutdown can cancel it. */
+  readonly sessionName?: string
   /** Set for a dry run: the step runs inside it (under a savepoint) and is rolled back with it. */
   readonly dryRun?: Knex.Transaction
 }
@@ -35,7 +40,7 @@ export async function executeStep (knex: Knex, graph: RevisionGraph, run: StepRu
       await migrate(knex, graph, run, sql)
     }
   } catch (error) {
-    throw new MigrationFailedError(revision.revision, run.step.direction, sqlStateOf(error), (error as Error).message)
+    throw new MigrationFailedError(revision.revision, run.step.direction, sqlStateOf(error), (error as Error).message, error)
   }
   return {
     revision: revision.revision,
@@ -74,7 +79,8 @@ function sourceFor (graph: RevisionGraph, run: StepRun, sql: string[]): Knex.Mig
 
 async function apply (db: Knex, revision: Revision, direction: 'up' | 'down', run: StepRun, sql: string[]): Promise<void> {
   if (revision.transactional) {
-    await db.raw("SELECT set_config('lock_timeout', ?, true)", [`${run.lockTimeoutMs}ms`])
+    if (run.sessionName !== undefined) await db.raw("SELECT set_config('application_name', ?, true)", [run.sessionName])
+    await db.raw("SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true)", [`${run.lockTimeoutMs}ms`, `${run.statementTimeoutMs ?? 0}ms`])
     for (const statement of statementsOf(revision, direction)) {
       sql.push(statement)
       await db.raw(statement)
@@ -82,21 +88,23 @@ async function apply (db: Knex, revision: Revision, direction: 'up' | 'down', ru
     await recordStep(db, revision, direction, run.headsAfter, sql)
     return
   }
-  await runOutsideTransaction(db, statementsOf(revision, direction), run.lockTimeoutMs, sql)
+  await runOutsideTransaction(db, statementsOf(revision, direction), run, sql)
   await db.transaction((trx) => recordStep(trx, revision, direction, run.headsAfter, sql))
 }
 
 /** Statement by statement on one session, so `lock_timeout` applies to each. */
-async function runOutsideTransaction (knex: Knex, statements: readonly string[], lockTimeoutMs: number, sql: string[]): Promise<void> {
+async function runOutsideTransaction (knex: Knex, statements: readonly string[], run: StepRun, sql: string[]): Promise<void> {
   const connection = await knex.client.acquireConnection()
   try {
-    await knex.raw("SELECT set_config('lock_timeout', ?, false)", [`${lockTimeoutMs}ms`]).connection(connection)
+    if (run.sessionName !== undefined) await knex.raw("SELECT set_config('application_name', ?, false)", [run.sessionName]).connection(connection)
+    await knex.raw("SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false)", [`${run.lockTimeoutMs}ms`, `${run.statementTimeoutMs ?? 0}ms`]).connection(connection)
     for (const statement of statements) {
       sql.push(statement)
       await knex.raw(statement).connection(connection)
     }
   } finally {
-    await knex.raw('RESET lock_timeout').connection(connection).catch(() => undefined)
+    await knex.raw('RESET lock_timeout; RESET statement_timeout').connection(connection).catch(() => undefined)
+    if (run.sessionName !== undefined) await knex.raw('RESET application_name').connection(connection).catch(() => undefined)
     await knex.client.releaseConnection(connection)
   }
 }
@@ -115,10 +123,12 @@ export async function writeVersionTable (db: Knex | Knex.Transaction, heads: rea
   const remove = db(tables.alembicVersion).delete()
   sql?.push(remove.toString())
   await remove
-  if (heads.length === 0) return
-  const insert = db(tables.alembicVersion).insert(heads.map((versionNum) => ({ version_num: versionNum })))
-  sql?.push(insert.toString())
-  await insert
+  if (heads.length > 0) {
+    const insert = db(tables.alembicVersion).insert(heads.map((versionNum) => ({ version_num: versionNum })))
+    sql?.push(insert.toString())
+    await insert
+  }
+  await notifyVersionChanged(db, heads)
 }
 
 function statementsOf (revision: Revision, direction: 'up' | 'down'): readonly string[] {

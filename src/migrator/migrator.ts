@@ -1,11 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import { createAuditLog, type Operation, type OperationKind, type StepReport } from './audit.js'
 import { ensureBookkeeping } from './bookkeeping.js'
-import { LockNotAcquiredError, MigratorError, OperationNotFoundError, StampNotAllowedError } from './errors.js'
+import { cancelMigrationStatements, migrationSessionName } from './cancel.js'
+import { LockNotAcquiredError, MigrationFailedError, MigratorError, OperationNotFoundError, ShuttingDownError, StampNotAllowedError } from './errors.js'
 import { executeStep, writeVersionTable } from './executor.js'
 import type { RevisionGraph } from './graph.js'
 import { withMigrationLock } from './lock.js'
-import { headsAfterStep, isForward, planMigration } from './planner.js'
+import type { MigratorObserver } from './observer.js'
+import { headsAfterStep, isForward, planMigration, type PlanStep } from './planner.js'
+import { recordNoOpUpgrade } from './no-op.js'
 import { reconcileBookkeeping } from './reconcile.js'
 import type { Revision } from './revision.js'
 import { readDatabaseState, verifyDatabaseState, type DatabaseState } from './state.js'
@@ -24,7 +28,10 @@ export interface MigratorOptions {
   readonly instance: string
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
+  /** `statement_timeout` inside each migration; 0 or unset is none. */
+  readonly statementTimeoutMs?: number
   readonly logger: MigratorLogger
+  readonly observer?: MigratorObserver
 }
 
 export interface SchemaStatus {
@@ -74,13 +81,17 @@ export class SchemaMigrator {
   private readonly options: MigratorOptions
   private readonly audit
   private bookkeepingReady = false
-  private readonly background = new Set<Promise<unknown>>()
+  private readonly checksums: Record<string, string>
+  /** Every operation under way, in a request or in the background: shutdown waits on them. */
+  private readonly running = new Set<Promise<unknown>>()
+  private stopping = false
 
   constructor (options: MigratorOptions) {
     this.options = options
     this.knex = options.knex
     this.graph = options.graph
     this.audit = createAuditLog(options.knex)
+    this.checksums = Object.fromEntries(options.graph.all().map((revision) => [revision.revision, revision.checksum]))
   }
 
   async state (): Promise<DatabaseState> {
@@ -137,12 +148,9 @@ export class SchemaMigrator {
     await this.preflight(kind, request.target, null)
     await this.ensureBookkeeping()
     const operation = await this.audit.open({ kind, target: request.target, dryRun: request.dryRun === true, actor: request.actor, instance: this.options.instance, status: 'queued' })
-    const work = this.run(kind, request, null, operation.id)
-      .catch((error: unknown) => {
-        this.options.logger.error({ err: error, operation: operation.id }, 'background migration failed')
-      })
-      .finally(() => this.background.delete(work))
-    this.background.add(work)
+    this.run(kind, request, null, operation.id).catch((error: unknown) => {
+      this.options.logger.error({ err: error, operation: operation.id }, 'background migration failed')
+    })
     return operation
   }
 
@@ -156,25 +164,61 @@ export class SchemaMigrator {
     return operation
   }
 
-  /** Resolves once every background operation has ended: graceful shutdown waits on it. */
+  /** Resolves once every operation under way has ended. */
   async idle (): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background])
+    while (this.running.size > 0) await Promise.allSettled([...this.running])
   }
 
-  /** The common deploy with nothing new: one read, one audit row, no lock. */
+  /**
+   * Starts nothing new and stops each plan after the revision under way. Past `graceMs` that
+   * revision's statement is cancelled, so its transaction rolls back and the lock is released.
+   */
+  async shutdown (graceMs: number): Promise<void> {
+    this.stopping = true
+    const idle = this.idle()
+    const timer = new AbortController()
+    const late = await Promise.race([
+      idle.then(() => false),
+      sleep(graceMs, true, { signal: timer.signal }).catch(() => false),
+    ])
+    timer.abort()
+    if (!late) return
+    this.options.logger.warn({ graceMs }, 'shutdown grace period over: cancelling the running migration')
+    // A cancel that reaches the session between two statements does nothing: repeat until the work ends.
+    while (this.running.size > 0) {
+      await cancelMigrationStatements(this.knex, this.options.instance)
+      await Promise.race([idle, sleep(250)])
+    }
+  }
+
+  /**
+   * The common deploy with nothing new: one statement that checks the database is at the
+   * graph's heads and records the succeeded operation, no lock. Anything else takes the full path.
+   */
   private async noOpUpgrade (request: MigrateRequest): Promise<MigrationResult | null> {
-    if (request.dryRun === true) return null
-    const state = await this.state()
-    verifyDatabaseState(this.graph, state)
-    const target = resolveTarget(this.graph, state.heads, request.target, 'up')
-    if (planMigration(this.graph, state.heads, target.heads).length > 0 || !this.bookkeepingReady) return null
-    const operation = await this.audit.open({ kind: 'upgrade', target: request.target, dryRun: false, actor: request.actor, instance: this.options.instance, status: 'succeeded' })
-    await this.audit.update(operation.id, { from: state.heads, to: state.heads, finished: true })
-    return { from: state.heads, to: state.heads, dryRun: false, steps: [] }
+    if (request.dryRun === true || !this.bookkeepingReady || !this.isNoOpAtHeads(request.target)) return null
+    const { recorded, heads } = await recordNoOpUpgrade(this.knex, {
+      target: request.target,
+      actor: request.actor,
+      instance: this.options.instance,
+      heads: this.graph.heads,
+      checksums: this.checksums,
+    })
+    return recorded ? { from: heads, to: heads, dryRun: false, steps: [] } : null
+  }
+
+  /** Whether upgrading to `target` from the graph's heads has nothing to do; a bad target is the full path's to report. */
+  private isNoOpAtHeads (target: string): boolean {
+    try {
+      return planMigration(this.graph, this.graph.heads, resolveTarget(this.graph, this.graph.heads, target, 'up').heads).length === 0
+    } catch {
+      return false
+    }
   }
 
   /** Fails fast, without the lock, on what no state of the database could make valid. */
   private async preflight (kind: OperationKind, target: string, stamp: StampRequest | null): Promise<void> {
+    if (this.stopping) throw new ShuttingDownError(null)
     parseTarget(target)
     const state = await this.state()
     verifyDatabaseState(this.graph, state, stamp === null ? 'all' : stampCheck(stamp))
@@ -187,7 +231,14 @@ export class SchemaMigrator {
     this.bookkeepingReady = true
   }
 
-  private async run (kind: OperationKind, request: MigrateRequest, stamp: StampRequest | null, queuedId?: string): Promise<MigrationResult> {
+  private run (kind: OperationKind, request: MigrateRequest, stamp: StampRequest | null, queuedId?: string): Promise<MigrationResult> {
+    const work = this.runOperation(kind, request, stamp, queuedId)
+    const settled: Promise<unknown> = work.catch(() => undefined).finally(() => this.running.delete(settled))
+    this.running.add(settled)
+    return work
+  }
+
+  private async runOperation (kind: OperationKind, request: MigrateRequest, stamp: StampRequest | null, queuedId?: string): Promise<MigrationResult> {
     const dryRun = request.dryRun === true
     if (queuedId === undefined) {
       await this.preflight(kind, request.target, stamp)
@@ -200,7 +251,9 @@ export class SchemaMigrator {
       const result = await withMigrationLock(this.knex, {
         waitMs: this.options.lockWaitMs,
         instance: this.options.instance,
+        onWait: () => { if (this.stopping) throw new ShuttingDownError(null) },
       }, async ({ waitedMs }) => {
+        this.options.observer?.onLockAcquired?.({ waitMs: waitedMs })
         if (queuedId !== undefined) await this.audit.update(operation, { status: 'running' })
         const abandoned = await this.audit.closeAbandoned(operation)
         if (abandoned > 0) this.options.logger.warn({ abandoned }, 'closed operations whose process died mid-way')
@@ -232,12 +285,14 @@ export class SchemaMigrator {
       for (const [index, step] of plan.entries()) {
         const headsAfter = headsAfterStep(this.graph, heads, step)
         const context = { operation, revision: step.revision, direction: step.direction, step: index + 1, of: plan.length, dryRun }
+        if (this.stopping) throw new ShuttingDownError(step.revision)
         this.options.logger.info(context, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
         try {
-          const report = await executeStep(this.knex, this.graph, { step, headsAfter, lockTimeoutMs: this.options.lockTimeoutMs, dryRun: dryRunTransaction })
-          steps.push(report)
+          steps.push(await this.executeObserved(step, headsAfter, dryRunTransaction))
         } catch (error) {
           this.options.logger.error({ ...context, err: error }, `${step.revision} failed`)
+          // Cancelled by shutdown past its grace period: rolled back, not broken.
+          if (this.stopping && error instanceof MigrationFailedError && error.databaseCode === queryCanceled) throw new ShuttingDownError(step.revision)
           throw error
         }
         this.options.logger.info({ ...context, durationMs: steps.at(-1)?.durationMs }, `${step.revision} done`)
@@ -258,6 +313,26 @@ export class SchemaMigrator {
       if (error !== dryRunRollback) throw error
     })
     return { from: state.heads, to, dryRun, steps }
+  }
+
+  private async executeObserved (step: PlanStep, headsAfter: readonly string[], dryRun: Knex.Transaction | undefined): Promise<StepReport> {
+    const started = performance.now()
+    const event = { revision: step.revision, direction: step.direction }
+    try {
+      const report = await executeStep(this.knex, this.graph, {
+        step,
+        headsAfter,
+        lockTimeoutMs: this.options.lockTimeoutMs,
+        statementTimeoutMs: this.options.statementTimeoutMs,
+        sessionName: migrationSessionName(this.options.instance),
+        dryRun,
+      })
+      this.options.observer?.onStep?.({ ...event, outcome: dryRun === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
+      return report
+    } catch (error) {
+      this.options.observer?.onStep?.({ ...event, outcome: 'failed', durationMs: performance.now() - started })
+      throw error
+    }
   }
 
   private async stampUnderLock (state: DatabaseState, request: StampRequest): Promise<MigrationResult> {
@@ -283,6 +358,7 @@ export class SchemaMigrator {
 }
 
 const dryRunRollback = new Error('dry run: rolled back')
+const queryCanceled = '57014'
 
 /** `stamp` is the way out of a changed checksum; `stamp --purge` also out of an unknown revision. */
 function stampCheck (request: StampRequest): 'unknown-only' | 'nothing' {

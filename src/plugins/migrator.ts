@@ -2,6 +2,7 @@ import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
 import { RevisionGraph } from '../migrator/graph.js'
 import { SchemaMigrator } from '../migrator/migrator.js'
+import type { MigratorObserver } from '../migrator/observer.js'
 import { loadRevisions } from '../migrator/source.js'
 
 declare module 'fastify' {
@@ -15,6 +16,8 @@ export interface MigratorPluginOptions {
   readonly instance?: string
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
+  readonly observer?: MigratorObserver
+  readonly statementTimeoutMs?: number
 }
 
 /** The engine, built once: a broken revision graph stops start-up here, naming the files. */
@@ -26,7 +29,9 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
     instance: options.instance ?? `${hostname()}:${process.pid}`,
     lockWaitMs: options.lockWaitMs,
     lockTimeoutMs: options.lockTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs,
     logger: fastify.log,
+    observer: options.observer,
   })
   fastify.decorate('migrator', migrator)
   // Registered after knex, so this runs before the pool is destroyed.

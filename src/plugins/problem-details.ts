@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply } from 'fastify'
+import { CatalogError } from '../catalog/errors.js'
 import { MigratorError } from '../migrator/errors.js'
-import { ProblemError, problemFromMigratorError, type Problem } from '../http/problems.js'
+import { ProblemError, problemFromCatalogError, problemFromDatabaseError, problemFromMigratorError, type Problem } from '../http/problems.js'
 
 const contentType = 'application/problem+json; charset=utf-8'
 
@@ -33,6 +34,7 @@ export function sendProblem (reply: FastifyReply, problem: Problem): FastifyRepl
 function toProblem (error: FastifyError): Problem {
   if (error instanceof ProblemError) return error.problem
   if (error instanceof MigratorError) return problemFromMigratorError(error)
+  if (error instanceof CatalogError) return problemFromCatalogError(error)
   if (error.validation !== undefined) {
     const first = error.validation[0]
     const field = validationField(error.validationContext, first?.instancePath, first?.params)
@@ -48,6 +50,8 @@ function toProblem (error: FastifyError): Problem {
       })),
     }
   }
+  const database = problemFromDatabaseError(error)
+  if (database !== null) return database
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) {
     return { type: slug(error.code ?? 'bad-request'), title: titleFor(status), status, detail: error.message }
