@@ -4,7 +4,7 @@ import { writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp } from '../dist/app.js'
-import { scratchDatabase, withClient } from './lib/database.mjs'
+import { admin, scratchDatabase, withClient } from './lib/database.mjs'
 import { authorization, startBare, startService } from './lib/processes.mjs'
 import { progress, runIfMain, table, verdict } from './lib/report.mjs'
 import { rowsPerTable, seedModelRuns, seedParents } from './lib/seed.mjs'
@@ -63,7 +63,9 @@ export async function run () {
       const theirs = []
       for (let round = 0; round < runs; round++) {
         progress(`data: ${name} round ${round + 1}/${runs}`)
+        await drained(db)
         theirs.push(await wrk(options(bare.base)))
+        await drained(db)
         ours.push(await wrk(options(service.base)))
       }
       results[name] = { ours, theirs }
@@ -74,6 +76,16 @@ export async function run () {
     await bare?.stop()
     await rm(sqlFile, { force: true })
     await db.drop()
+  }
+}
+
+/** wrk hangs up at the end of a run, but the queries it left queued still run: the next run waits for them. */
+async function drained (db) {
+  const deadline = Date.now() + 120_000
+  while (Date.now() < deadline) {
+    const { rows } = await admin("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND backend_type = 'client backend'", [db.name])
+    if (rows[0].n === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 250))
   }
 }
 
