@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import knexFactory, { type Knex } from 'knex'
+import type { FastifyBaseLogger } from 'fastify'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,9 +22,18 @@ export interface KnexPluginOptions {
   readonly pool?: PoolOptions
 }
 
-export function createKnex (databaseUrl: string, pool: PoolOptions = {}): Knex {
+export function createKnex (databaseUrl: string, pool: PoolOptions = {}, logger?: FastifyBaseLogger): Knex {
   const acquireTimeoutMs = pool.acquireTimeoutMs ?? 10_000
   return knexFactory({
+    // Knex writes its warnings to the console by default: a line that is not JSON breaks log shipping.
+    log: logger === undefined
+      ? undefined
+      : {
+          warn: (message: unknown) => logger.warn({ knex: message }, 'knex warning'),
+          error: (message: unknown) => logger.error({ knex: message }, 'knex error'),
+          deprecate: (method: string, alternative: string) => logger.warn({ method, alternative }, 'knex deprecation'),
+          debug: (message: unknown) => logger.debug({ knex: message }, 'knex debug'),
+        },
     client: 'pg',
     connection: {
       connectionString: databaseUrl,
@@ -39,7 +49,7 @@ export function createKnex (databaseUrl: string, pool: PoolOptions = {}): Knex {
 
 /** Owns the pool: made at registration, destroyed when the app closes. */
 export default fp<KnexPluginOptions>(async (fastify, options) => {
-  const knex = createKnex(options.databaseUrl, options.pool)
+  const knex = createKnex(options.databaseUrl, options.pool, fastify.log)
   fastify.decorate('knex', knex)
   fastify.addHook('onClose', async () => { await knex.destroy() })
 }, { name: 'knex' })

@@ -27,7 +27,7 @@ export interface SchemaStatePluginOptions {
  * so a pool exhausted by data traffic does not make the database look down.
  */
 export default fp<SchemaStatePluginOptions>(async (fastify, options) => {
-  const knex = createKnex(options.databaseUrl, { max: 1, acquireTimeoutMs: options.acquireTimeoutMs, statementTimeoutMs: options.statementTimeoutMs })
+  const knex = createKnex(options.databaseUrl, { max: 1, acquireTimeoutMs: options.acquireTimeoutMs, statementTimeoutMs: options.statementTimeoutMs }, fastify.log)
   let warned = false
   const cache = new SchemaStateCache({
     read: () => readDatabaseState(knex),
