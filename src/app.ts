@@ -18,6 +18,7 @@ import schemaStatePlugin from './plugins/schema-state.js'
 import authPlugin from './plugins/auth.js'
 import problemDetails from './plugins/problem-details.js'
 import openapi from './plugins/openapi.js'
+import docsRoutes from './routes/docs/index.js'
 import healthRoutes from './routes/health/index.js'
 import migrationReadRoutes from './routes/migrations/read.js'
 import migrationWriteRoutes from './routes/migrations/write.js'
@@ -49,15 +50,16 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   for (const schema of [...sharedSchemas, ...migrationSchemas, ReadinessSchema, ...dataSchemas, ...schemaSchemas]) app.addSchema(schema)
 
   await app.register(problemDetails)
-  await app.register(hardening, options.config.http ?? defaultHttpLimits)
+  // Before any route, these three: each sees every route through its `onRoute` hook.
   await app.register(openapi)
+  await app.register(metricsPlugin)
+  await app.register(hardening, options.config.http ?? defaultHttpLimits)
   const limits = options.config.database ?? defaultDatabaseLimits
   const instance = options.instance ?? `${hostname()}:${process.pid}`
   await app.register(knexPlugin, {
     databaseUrl: options.databaseUrl,
     pool: { acquireTimeoutMs: limits.poolAcquireTimeoutMs, statementTimeoutMs: limits.statementTimeoutMs },
   })
-  await app.register(metricsPlugin)
   await app.register(migratorPlugin, {
     observer: app.migrationObserver,
     migrationsDir: options.migrationsDir,
@@ -76,6 +78,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   })
   await app.register(authPlugin, options.config.auth)
 
+  await app.register(docsRoutes)
   await app.register(healthRoutes)
   await app.register(migrationReadRoutes)
   await app.register(migrationWriteRoutes)

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import type { HttpLimits } from '../config.js'
 import { problem } from '../http/problems.js'
+import { apiSecurityHeaders } from '../http/security-headers.js'
 
 const mutating = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 /** A migration body is a target and two flags. */
@@ -15,11 +15,10 @@ const migrationBodyLimit = 16 * 1024
  * data writes. Registered before any route, so its `onRoute` hook sees them all.
  */
 export default fp<HttpLimits>(async (fastify, limits) => {
-  await fastify.register(helmet, {
-    contentSecurityPolicy: {
-      // The service speaks plain HTTP behind its ingress: upgrading the /docs assets would break them.
-      directives: { upgradeInsecureRequests: null },
-    },
+  // A callback hook: an async one costs every request a promise, probes included.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.headers(apiSecurityHeaders).header('x-request-id', request.id)
+    done()
   })
 
   fastify.addHook('onRoute', (route) => {
@@ -38,9 +37,5 @@ export default fp<HttpLimits>(async (fastify, limits) => {
     global: false,
     errorResponseBuilder: (_request, context) => problem(429, 'rate-limited', 'Too many requests',
       `at most ${context.max} such requests a minute from one client; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
-  })
-
-  fastify.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
   })
 }, { name: 'hardening' })

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
-import fastifyMetricsModule from 'fastify-metrics'
-import client, { Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { observeHttpRequests } from '../metrics/http-metrics.js'
 import { createMigrationMetrics } from '../metrics/migration-metrics.js'
 import type { MigratorObserver } from '../migrator/observer.js'
 
@@ -11,27 +11,17 @@ declare module 'fastify' {
   }
 }
 
-// A CommonJS module that sets `exports.default` only: ESM sees its exports object as the default.
-const fastifyMetrics = fastifyMetricsModule.default
 const metricsPath = '/metrics'
 
 /**
  * Prometheus metrics on a registry of this app's own (prom-client's global one would refuse the
- * second app a process builds): HTTP metrics from fastify-metrics, the process's defaults, and
+ * second app a process builds): HTTP request durations, the process's defaults, and
  * the migration metrics. Registered before the migrator and the routes, so both are observed.
  */
 export default fp(async (fastify) => {
   const registry = new Registry()
-  await fastify.register(fastifyMetrics, {
-    promClient: { ...client, register: registry },
-    endpoint: null,
-    defaultMetrics: { enabled: true, register: registry },
-    routeMetrics: {
-      enabled: { histogram: true, summary: false },
-      routeBlacklist: [metricsPath],
-      overrides: { histogram: { registers: [registry] }, summary: { registers: [registry] } },
-    },
-  })
+  collectDefaultMetrics({ register: registry })
+  observeHttpRequests(fastify, registry, [metricsPath])
   fastify.decorate('migrationObserver', createMigrationMetrics({
     registry,
     // The cached state `/migrations/current` answers from (schema-state, registered later): no query per scrape.

@@ -1,10 +1,9 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { RouteOptions } from 'fastify'
 import { problems } from '../schemas/common.js'
 
-/** Registered before the routes: the document is generated from their TypeBox schemas. */
+/** Registered before any route: the document is generated from their TypeBox schemas. */
 export default fp(async (fastify) => {
   await fastify.register(swagger, {
     openapi: {
@@ -27,8 +26,6 @@ export default fp(async (fastify) => {
       : documentObject.swaggerObject,
   })
   fastify.addHook('onRoute', documentBodyProblems)
-  await fastify.register(swaggerUi, { routePrefix: '/docs' })
-  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }, { name: 'openapi' })
 
 interface QuerySchema { required?: string[], properties?: Record<string, { default?: unknown }> }
