@@ -85,6 +85,7 @@ export class SchemaMigrator {
   /** Every operation under way, in a request or in the background: shutdown waits on them. */
   private readonly running = new Set<Promise<unknown>>()
   private stopping = false
+  private lastStatus: { readonly state: DatabaseState, readonly status: SchemaStatus } | null = null
 
   constructor (options: MigratorOptions) {
     this.options = options
@@ -102,7 +103,13 @@ export class SchemaMigrator {
     return this.statusOf(await this.state())
   }
 
+  /** Memoized on the state object: the cached state answers every probe until it is read again. */
   statusOf (state: DatabaseState): SchemaStatus {
+    if (this.lastStatus?.state !== state) this.lastStatus = { state, status: this.computeStatus(state) }
+    return this.lastStatus.status
+  }
+
+  private computeStatus (state: DatabaseState): SchemaStatus {
     const applied = this.graph.closure(state.heads.filter((id) => this.graph.has(id)))
     const pending = this.graph.all().filter((revision) => !applied.has(revision.revision)).map((revision) => revision.revision)
     const heads = [...this.graph.heads]

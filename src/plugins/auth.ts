@@ -1,5 +1,6 @@
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { grants, scopeOf, type ApiToken, type Scope } from '../auth/tokens.js'
+import { createTokenVerifier, grants, type ApiToken, type Scope } from '../auth/tokens.js'
 import { problem } from '../http/problems.js'
 
 declare module 'fastify' {
@@ -26,15 +27,18 @@ export default fp<AuthPluginOptions>(async (fastify, options) => {
   fastify.decorateRequest('actor', 'anonymous')
   fastify.decorateRequest('grantedScope', null)
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    const required = request.routeOptions.config.scope
-    if (required === undefined) return
+  /*
+   * Only routes that name a scope get the check, as a hook of their own: public routes (probes,
+   * docs) pay nothing for auth. Registered before the routes, so this sees each of them.
+   */
+  const verify = createTokenVerifier(options.tokens)
+  const authenticate = (request: FastifyRequest, reply: FastifyReply, required: Scope): void => {
     if (options.disabled) {
       request.grantedScope = 'admin'
       return
     }
     const match = bearer.exec(request.headers.authorization ?? '')
-    const held = match?.[1] === undefined ? null : scopeOf(options.tokens, match[1])
+    const held = match?.[1] === undefined ? null : verify(match[1])
     if (held === null) {
       reply.header('www-authenticate', 'Bearer realm="aip-schema"')
       throw problem(401, 'unauthorized', 'Unauthorized', match === null ? 'an Authorization: Bearer <token> header is required' : 'the token is not known')
@@ -44,5 +48,19 @@ export default fp<AuthPluginOptions>(async (fastify, options) => {
     if (!grants(held, required)) {
       throw problem(403, 'forbidden', 'Forbidden', `this route needs the '${required}' scope; the token has '${held}'`, { requiredScope: required })
     }
+  }
+  fastify.addHook('onRoute', (route) => {
+    const required = route.config?.scope
+    if (required === undefined) return
+    const hook: onRequestHookHandler = (request, reply, done) => {
+      try {
+        authenticate(request, reply, required)
+      } catch (error) {
+        done(error as Error)
+        return
+      }
+      done()
+    }
+    route.onRequest = [hook, ...[route.onRequest ?? []].flat()]
   })
 }, { name: 'auth' })

@@ -18,12 +18,14 @@ declare module 'fastify' {
  */
 export default fp(async (fastify) => {
   let draining = false
-  fastify.addHook('onRequest', async () => {
-    if (draining) throw problem(503, 'shutting-down', 'The service is shutting down', 'this instance is shutting down; retry against another replica')
+  // Callback hooks: they run on every request, and an async one costs each a promise.
+  fastify.addHook('onRequest', (_request, _reply, done) => {
+    done(draining ? problem(503, 'shutting-down', 'The service is shutting down', 'this instance is shutting down; retry against another replica') : undefined)
   })
   // Requests under way when the drain began answer too, and a kept-alive connection would hold the close open.
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close')
+    done(null, payload)
   })
   fastify.decorate('drain', async (graceMs: number) => {
     draining = true
