@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import knexFactory from 'knex'
 import pg from 'pg'
 import { RevisionGraph } from '../dist/migrator/graph.js'
-import { recordNoOpUpgrade } from '../dist/migrator/no-op.js'
+import { preparedOnPool, recordNoOpUpgrade } from '../dist/migrator/no-op.js'
 import { loadRevisions } from '../dist/migrator/source.js'
 import { alembicCommand, alembicInProcess, findAlembicPython } from './lib/alembic.mjs'
 import { scratchDatabase, serverUrl } from './lib/database.mjs'
@@ -70,8 +70,9 @@ async function noOpUpgrade () {
       heads: graph.heads,
       checksums: Object.fromEntries(graph.all().map((revision) => [revision.revision, revision.checksum])),
     }
+    const prepared = preparedOnPool(knex)
     const statement = await sequential(async () => {
-      if (!(await recordNoOpUpgrade(knex, entry)).recorded) throw new Error('the no-op statement recorded nothing')
+      if (!(await recordNoOpUpgrade(prepared, entry)).recorded) throw new Error('the no-op statement recorded nothing')
     })
     return { ours, http, floor, statement }
   } finally {

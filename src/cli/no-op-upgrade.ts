@@ -1,4 +1,3 @@
-import type { Knex } from 'knex'
 import pg from 'pg'
 import { recordNoOpUpgrade, type NoOpUpgradeEntry } from '../migrator/no-op.js'
 
@@ -11,17 +10,8 @@ export async function recordNoOpUpgradeWithoutKnex (databaseUrl: string, entry: 
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   try {
-    return await recordNoOpUpgrade(rawOnly(client), entry)
+    return await recordNoOpUpgrade((query) => client.query({ ...query, values: [...query.values] }), entry)
   } finally {
     await client.end()
   }
-}
-
-/** What `recordNoOpUpgrade` uses of Knex: `raw` with `?` placeholders (its statement has no other `?`). */
-function rawOnly (client: pg.Client): Knex {
-  const raw = async (sql: string, bindings: readonly unknown[]) => {
-    let position = 0
-    return client.query(sql.replace(/\?/g, () => `$${++position}`), [...bindings])
-  }
-  return { raw } as unknown as Knex
 }

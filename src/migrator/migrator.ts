@@ -9,7 +9,7 @@ import type { RevisionGraph } from './graph.js'
 import { withMigrationLock } from './lock.js'
 import type { MigratorObserver } from './observer.js'
 import { headsAfterStep, isForward, planMigration, type PlanStep } from './planner.js'
-import { recordNoOpUpgrade } from './no-op.js'
+import { preparedOnPool, recordNoOpUpgrade, type PreparedQuery } from './no-op.js'
 import { reconcileBookkeeping } from './reconcile.js'
 import type { Revision } from './revision.js'
 import { readDatabaseState, verifyDatabaseState, type DatabaseState } from './state.js'
@@ -78,6 +78,7 @@ type Direction = 'up' | 'down'
 export class SchemaMigrator {
   readonly graph: RevisionGraph
   private readonly knex: Knex
+  private readonly prepared: PreparedQuery
   private readonly options: MigratorOptions
   private readonly audit
   private bookkeepingReady = false
@@ -90,6 +91,7 @@ export class SchemaMigrator {
   constructor (options: MigratorOptions) {
     this.options = options
     this.knex = options.knex
+    this.prepared = preparedOnPool(options.knex)
     this.graph = options.graph
     this.audit = createAuditLog(options.knex)
     this.checksums = Object.fromEntries(options.graph.all().map((revision) => [revision.revision, revision.checksum]))
@@ -204,7 +206,7 @@ export class SchemaMigrator {
    */
   private async noOpUpgrade (request: MigrateRequest): Promise<MigrationResult | null> {
     if (request.dryRun === true || !this.bookkeepingReady || !this.isNoOpAtHeads(request.target)) return null
-    const { recorded, heads } = await recordNoOpUpgrade(this.knex, {
+    const { recorded, heads } = await recordNoOpUpgrade(this.prepared, {
       target: request.target,
       actor: request.actor,
       instance: this.options.instance,

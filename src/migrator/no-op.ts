@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import type { QueryResult } from 'pg'
 import { tables } from './bookkeeping.js'
 import { isUndefinedTable } from './pg-errors.js'
 
@@ -26,27 +27,43 @@ export interface NoOpUpgradeEntry {
 const recordIfAtHeads = `WITH state AS (
   SELECT (SELECT coalesce(jsonb_agg(version_num ORDER BY version_num), '[]') FROM ${tables.alembicVersion}) AS heads,
          set_config('synchronous_commit', 'off', true) AS asynchronous_commit,
-         NOT EXISTS (SELECT 1 FROM ${tables.revisions} WHERE (CAST(? AS jsonb) ->> revision) IS DISTINCT FROM checksum) AS pinned
+         NOT EXISTS (SELECT 1 FROM ${tables.revisions} WHERE (CAST($1 AS jsonb) ->> revision) IS DISTINCT FROM checksum) AS pinned
 ), recorded AS (
   INSERT INTO ${tables.operations} (kind, target, dry_run, actor, instance, status, from_revisions, to_revisions, finished_at)
-  SELECT 'upgrade', ?, false, ?, ?, 'succeeded', heads, heads, clock_timestamp()
+  SELECT 'upgrade', $2, false, $3, $4, 'succeeded', heads, heads, clock_timestamp()
     FROM state
-   WHERE pinned AND heads @> CAST(? AS jsonb) AND CAST(? AS jsonb) @> heads
+   WHERE pinned AND heads @> CAST($5 AS jsonb) AND CAST($5 AS jsonb) @> heads
   RETURNING id
 )
 SELECT heads, EXISTS (SELECT 1 FROM recorded) AS recorded FROM state`
 
+/** Runs one named statement: PostgreSQL parses and plans it once per connection, not per call. */
+export type PreparedQuery = <Row extends object>(query: { readonly name: string, readonly text: string, readonly values: readonly unknown[] }) => Promise<Pick<QueryResult<Row>, 'rows'>>
+
+/** A `PreparedQuery` on a connection of Knex's pool, taken for the one statement. */
+export function preparedOnPool (knex: Knex): PreparedQuery {
+  return async (query) => {
+    const connection = await knex.client.acquireConnection() as { query: (config: { name: string, text: string, values: unknown[] }) => Promise<QueryResult> }
+    try {
+      return await connection.query({ name: query.name, text: query.text, values: [...query.values] }) as never
+    } finally {
+      await knex.client.releaseConnection(connection)
+    }
+  }
+}
+
 /**
- * Records a no-op upgrade when the database is at the expected heads, in one round trip.
- * `recorded: false` means it was not (or the bookkeeping is missing): the caller takes the
- * full path, which reads the state again and says what is wrong.
+ * Records a no-op upgrade when the database is at the expected heads, in one round trip of a
+ * prepared statement. `recorded: false` means it was not (or the bookkeeping is missing): the
+ * caller takes the full path, which reads the state again and says what is wrong.
  */
-export async function recordNoOpUpgrade (knex: Knex, entry: NoOpUpgradeEntry): Promise<{ recorded: boolean, heads: string[] }> {
-  const heads = JSON.stringify(entry.heads)
+export async function recordNoOpUpgrade (query: PreparedQuery, entry: NoOpUpgradeEntry): Promise<{ recorded: boolean, heads: string[] }> {
   try {
-    const { rows } = await knex.raw<{ rows: Array<{ heads: string[], recorded: boolean }> }>(recordIfAtHeads, [
-      JSON.stringify(entry.checksums), entry.target, entry.actor, entry.instance, heads, heads,
-    ])
+    const { rows } = await query<{ heads: string[], recorded: boolean }>({
+      name: 'aip_schema_record_no_op_upgrade',
+      text: recordIfAtHeads,
+      values: [JSON.stringify(entry.checksums), entry.target, entry.actor, entry.instance, JSON.stringify(entry.heads)],
+    })
     const row = rows[0]
     return { recorded: row?.recorded === true, heads: row?.heads ?? [] }
   } catch (error) {

@@ -1,3 +1,4 @@
+import pg from 'pg'
 import t from 'tap'
 import { bearer, buildTestApp } from '../../helpers/app.js'
 import { createTestDatabase, testKnex } from '../../helpers/database.js'
@@ -11,15 +12,18 @@ const db = testKnex(t, url)
 function upgrade (payload: Record<string, unknown>) {
   return app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload })
 }
-/** What the service sends to PostgreSQL while `work` runs. */
+/** What the process sends to PostgreSQL while `work` runs: every query of every `pg` client, through Knex or not. */
 async function queriesDuring (work: () => Promise<unknown>): Promise<string[]> {
   const sent: string[] = []
-  const listener = (query: { sql: string }) => { sent.push(query.sql) }
-  app.knex.on('query', listener)
+  const query = pg.Client.prototype.query
+  pg.Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
+    sent.push(typeof config === 'string' ? config : (config as { text: string }).text)
+    return (query as (...args: unknown[]) => unknown).call(this, config, ...rest)
+  } as typeof query
   try {
     await work()
   } finally {
-    app.knex.off('query', listener)
+    pg.Client.prototype.query = query
   }
   return sent
 }
@@ -35,6 +39,7 @@ t.test('at head, an upgrade is one statement that both checks and records', asyn
     let res = await upgrade({ target })
     const sent = await queriesDuring(async () => { res = await upgrade({ target }) })
     t.equal(sent.length, 1, `${target}: one round trip`)
+    t.match(sent[0], /^WITH state AS/, 'the check-and-record statement')
     t.equal(res.statusCode, 200)
     t.same(res.json(), { from: [r4], to: [r4], dryRun: false, steps: [] })
   }
