@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 
 /**
  * The tables the engine keeps beside the schema it owns. `alembic_version` is Alembic's own
- * (the truth a human reads); `knex_migrations` is Knex's (kept consistent with it);
+ * (the truth a human reads); `knex_migrations` is Knex's (kept as its migrator would keep it);
  * `aip_schema_revisions` pins each applied revision's checksum; `aip_schema_operations` is
  * the audit log.
  */
@@ -43,6 +43,10 @@ const ddl = [
     finished_at timestamptz
   )`,
   'CREATE INDEX IF NOT EXISTS aip_schema_operations_started_at ON aip_schema_operations (started_at DESC, id DESC)',
+  // Knex's two tables, as its migrator creates them, so `knex migrate:list` reads this database.
+  'CREATE TABLE IF NOT EXISTS knex_migrations (id serial PRIMARY KEY, name varchar(255), batch integer, migration_time timestamptz)',
+  'CREATE TABLE IF NOT EXISTS knex_migrations_lock (index serial PRIMARY KEY, is_locked integer)',
+  'INSERT INTO knex_migrations_lock (is_locked) SELECT 0 WHERE NOT EXISTS (SELECT FROM knex_migrations_lock)',
 ]
 
 /**

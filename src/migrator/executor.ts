@@ -6,7 +6,7 @@ import { sqlStateOf } from './pg-errors.js'
 import type { PlanStep } from './planner.js'
 import type { Revision } from './revision.js'
 import { tables } from './bookkeeping.js'
-import { notifyVersionChanged } from './version-channel.js'
+import { versionChannel } from './version-channel.js'
 
 export interface StepRun {
   readonly step: PlanStep
@@ -22,10 +22,13 @@ export interface StepRun {
 }
 
 /**
- * Runs one revision through Knex's migrator, so Knex's bookkeeping (`knex_migrations`) stays
- * its own. A transactional revision runs inside a transaction of ours that also carries the
- * `alembic_version` row, the checksum and Knex's row: the schema change and every record of
- * it commit or vanish together.
+ * Runs one revision. A transactional revision runs inside one transaction with every record of
+ * it (`alembic_version`, the checksum, Knex's `knex_migrations` row): the schema change and its
+ * bookkeeping commit or vanish together. Knex's own migrator is not run: it asks
+ * `information_schema` for its two tables and takes its lock-table row in a transaction of its
+ * own on every call, three times the round trips of the revision itself, and the advisory lock
+ * already keeps replicas apart. Its table is kept as it would keep it, so `knex migrate:list`
+ * reads true.
  */
 export async function executeStep (knex: Knex, graph: RevisionGraph, run: StepRun): Promise<StepReport> {
   const revision = graph.get(run.step.revision)
@@ -33,11 +36,11 @@ export async function executeStep (knex: Knex, graph: RevisionGraph, run: StepRu
   const started = performance.now()
   try {
     if (run.dryRun !== undefined) {
-      await runDry(run.dryRun, graph, revision, run, sql)
+      await runDry(run.dryRun, revision, run, sql)
     } else if (revision.transactional) {
-      await knex.transaction((trx) => migrate(trx, graph, run, sql))
+      await knex.transaction((trx) => runInTransaction(trx, revision, run, sql))
     } else {
-      await migrate(knex, graph, run, sql)
+      await runOutsideTransaction(knex, revision, run, sql)
     }
   } catch (error) {
     throw new MigrationFailedError(revision.revision, run.step.direction, sqlStateOf(error), (error as Error).message, error)
@@ -51,84 +54,86 @@ export async function executeStep (knex: Knex, graph: RevisionGraph, run: StepRu
   }
 }
 
-async function runDry (trx: Knex.Transaction, graph: RevisionGraph, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
+async function runDry (trx: Knex.Transaction, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
   if (revision.transactional) {
-    await migrate(trx, graph, run, sql)
+    await runInTransaction(trx, revision, run, sql)
     return
   }
   // PostgreSQL refuses these statements inside a transaction: show them, run nothing.
   sql.push(...statementsOf(revision, run.step.direction))
 }
 
-function migrate (knex: Knex | Knex.Transaction, graph: RevisionGraph, run: StepRun, sql: string[]): Promise<unknown> {
-  const config = { migrationSource: sourceFor(graph, run, sql), tableName: tables.knexMigrations, name: run.step.revision }
-  return run.step.direction === 'up' ? knex.migrate.up(config) : knex.migrate.down(config)
-}
-
-function sourceFor (graph: RevisionGraph, run: StepRun, sql: string[]): Knex.MigrationSource<Revision> {
-  return {
-    getMigrations: async () => [...graph.all()],
-    getMigrationName: (revision) => revision.revision,
-    getMigration: async (revision) => ({
-      config: { transaction: revision.transactional },
-      up: (db: Knex) => apply(db, revision, 'up', run, sql),
-      down: (db: Knex) => apply(db, revision, 'down', run, sql),
-    }),
+async function runInTransaction (trx: Knex.Transaction, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
+  await trx.raw(sessionSettings(true), sessionValues(run))
+  for (const statement of statementsOf(revision, run.step.direction)) {
+    sql.push(statement)
+    await trx.raw(statement)
   }
+  await recordStep(trx, revision, run, sql)
 }
 
-async function apply (db: Knex, revision: Revision, direction: 'up' | 'down', run: StepRun, sql: string[]): Promise<void> {
-  if (revision.transactional) {
-    if (run.sessionName !== undefined) await db.raw("SELECT set_config('application_name', ?, true)", [run.sessionName])
-    await db.raw("SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true)", [`${run.lockTimeoutMs}ms`, `${run.statementTimeoutMs ?? 0}ms`])
-    for (const statement of statementsOf(revision, direction)) {
-      sql.push(statement)
-      await db.raw(statement)
-    }
-    await recordStep(db, revision, direction, run.headsAfter, sql)
-    return
-  }
-  await runOutsideTransaction(db, statementsOf(revision, direction), run, sql)
-  await db.transaction((trx) => recordStep(trx, revision, direction, run.headsAfter, sql))
-}
-
-/** Statement by statement on one session, so `lock_timeout` applies to each. */
-async function runOutsideTransaction (knex: Knex, statements: readonly string[], run: StepRun, sql: string[]): Promise<void> {
+/**
+ * Statement by statement on one session, so `lock_timeout` applies to each; then the record,
+ * one statement and so atomic on its own. Interrupted between the two, the revision is re-run
+ * by the next upgrade: such revisions are written to be.
+ */
+async function runOutsideTransaction (knex: Knex, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
   const connection = await knex.client.acquireConnection()
   try {
-    if (run.sessionName !== undefined) await knex.raw("SELECT set_config('application_name', ?, false)", [run.sessionName]).connection(connection)
-    await knex.raw("SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false)", [`${run.lockTimeoutMs}ms`, `${run.statementTimeoutMs ?? 0}ms`]).connection(connection)
-    for (const statement of statements) {
+    await knex.raw(sessionSettings(false), sessionValues(run)).connection(connection)
+    for (const statement of statementsOf(revision, run.step.direction)) {
       sql.push(statement)
       await knex.raw(statement).connection(connection)
     }
+    await recordStep(knex, revision, run, sql, connection)
   } finally {
-    await knex.raw('RESET lock_timeout; RESET statement_timeout').connection(connection).catch(() => undefined)
-    if (run.sessionName !== undefined) await knex.raw('RESET application_name').connection(connection).catch(() => undefined)
+    await knex.raw('RESET lock_timeout; RESET statement_timeout; RESET application_name').connection(connection).catch(() => undefined)
     await knex.client.releaseConnection(connection)
   }
 }
 
-async function recordStep (db: Knex | Knex.Transaction, revision: Revision, direction: 'up' | 'down', headsAfter: readonly string[], sql: string[]): Promise<void> {
-  await writeVersionTable(db, headsAfter, sql)
-  if (direction === 'up') {
-    await db(tables.revisions).insert({ revision: revision.revision, checksum: revision.checksum })
-      .onConflict('revision').merge(['checksum', 'applied_at'])
-  } else {
-    await db(tables.revisions).where({ revision: revision.revision }).delete()
-  }
+/** The step's session settings in one round trip; `application_name` is left as it is when the run names none. */
+function sessionSettings (local: boolean): string {
+  return `SELECT set_config('application_name', coalesce(?, current_setting('application_name')), ${local}),
+    set_config('lock_timeout', ?, ${local}), set_config('statement_timeout', ?, ${local})`
 }
 
-export async function writeVersionTable (db: Knex | Knex.Transaction, heads: readonly string[], sql?: string[]): Promise<void> {
-  const remove = db(tables.alembicVersion).delete()
-  sql?.push(remove.toString())
-  await remove
-  if (heads.length > 0) {
-    const insert = db(tables.alembicVersion).insert(heads.map((versionNum) => ({ version_num: versionNum })))
-    sql?.push(insert.toString())
-    await insert
-  }
-  await notifyVersionChanged(db, heads)
+function sessionValues (run: StepRun): Array<string | null> {
+  return [run.sessionName ?? null, `${run.lockTimeoutMs}ms`, `${run.statementTimeoutMs ?? 0}ms`]
+}
+
+/**
+ * `alembic_version` set to exactly `heads`, as one statement's common table expressions: rows
+ * that stay are neither deleted nor inserted, so they never collide.
+ */
+const versionRows = `removed AS (DELETE FROM ${tables.alembicVersion} WHERE NOT (version_num = ANY (CAST(? AS varchar[])))),
+  added AS (INSERT INTO ${tables.alembicVersion} (version_num) SELECT unnest(CAST(? AS varchar[])) ON CONFLICT (version_num) DO NOTHING)`
+
+const recordUp = `WITH ${versionRows},
+  pinned AS (INSERT INTO ${tables.revisions} (revision, checksum) VALUES (?, ?)
+    ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at),
+  listed AS (INSERT INTO ${tables.knexMigrations} (name, batch, migration_time)
+    SELECT ?, coalesce(max(batch), 0) + 1, now() FROM ${tables.knexMigrations})
+SELECT pg_notify(?, ?)`
+
+const recordDown = `WITH ${versionRows},
+  unpinned AS (DELETE FROM ${tables.revisions} WHERE revision = ?),
+  unlisted AS (DELETE FROM ${tables.knexMigrations} WHERE name = ?)
+SELECT pg_notify(?, ?)`
+
+/** Every record of the step, and the NOTIFY every replica hears on commit, in one round trip. */
+async function recordStep (db: Knex | Knex.Transaction, revision: Revision, run: StepRun, sql: string[], connection?: unknown): Promise<void> {
+  const heads = [...run.headsAfter]
+  const statement = run.step.direction === 'up'
+    ? db.raw(recordUp, [heads, heads, revision.revision, revision.checksum, revision.revision, versionChannel, heads.join(',')])
+    : db.raw(recordDown, [heads, heads, revision.revision, revision.revision, versionChannel, heads.join(',')])
+  sql.push(statement.toString())
+  await (connection === undefined ? statement : statement.connection(connection))
+}
+
+/** For a stamp: `alembic_version` set to `heads`, and the NOTIFY, in one round trip. */
+export async function writeVersionTable (db: Knex | Knex.Transaction, heads: readonly string[]): Promise<void> {
+  await db.raw(`WITH ${versionRows} SELECT pg_notify(?, ?)`, [[...heads], [...heads], versionChannel, heads.join(',')])
 }
 
 function statementsOf (revision: Revision, direction: 'up' | 'down'): readonly string[] {

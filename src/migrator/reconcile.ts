@@ -6,24 +6,12 @@ import type { DatabaseState } from './state.js'
 /**
  * Makes Knex's bookkeeping and the checksum table agree with `alembic_version`, the truth.
  * This is how a database Alembic brought is adopted (its revisions are trusted as they are),
- * and how a non-transactional revision interrupted between its DDL and Knex's own insert is
- * healed. Runs under the migration lock, so Knex's lock row, set by a holder that died, can be
- * freed: it is never what keeps replicas apart.
+ * and how records left behind by anything else (a hand-run `knex migrate`, an edited table)
+ * are healed. Runs under the migration lock.
  */
 export async function reconcileBookkeeping (knex: Knex, graph: RevisionGraph, state: DatabaseState, options: { repin?: boolean } = {}): Promise<void> {
   const applied = graph.closure(state.heads)
-  // `list` creates Knex's two tables when missing, as `up` and `down` would.
-  await knex.migrate.list({
-    tableName: tables.knexMigrations,
-    disableMigrationsListValidation: true,
-    migrationSource: {
-      getMigrations: async () => [],
-      getMigrationName: (name: string) => name,
-      getMigration: async () => ({ up: async () => undefined, down: async () => undefined }),
-    },
-  })
   await knex.transaction(async (trx) => {
-    await trx(tables.knexMigrationsLock).update({ is_locked: 0 })
     const recorded = new Set((await trx(tables.knexMigrations).select('name')).map((row: { name: string }) => row.name))
     const stale = [...recorded].filter((name) => !applied.has(name))
     if (stale.length > 0) await trx(tables.knexMigrations).whereIn('name', stale).delete()
