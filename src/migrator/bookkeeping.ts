@@ -56,6 +56,6 @@ const ddl = [
 export async function ensureBookkeeping (knex: Knex): Promise<void> {
   await knex.transaction(async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(?)', [bookkeepingDdlLockKey])
-    for (const statement of ddl) await trx.raw(statement)
+    await trx.raw(ddl.join(';\n'))
   })
 }

@@ -65,10 +65,11 @@ async function runDry (trx: Knex.Transaction, revision: Revision, run: StepRun, 
 
 async function runInTransaction (trx: Knex.Transaction, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
   await trx.raw(sessionSettings(true), sessionValues(run))
-  for (const statement of statementsOf(revision, run.step.direction)) {
-    sql.push(statement)
-    await trx.raw(statement)
-  }
+  const statements = statementsOf(revision, run.step.direction)
+  sql.push(...statements)
+  // One round trip for the revision: inside a transaction no statement waits on the previous one's
+  // answer, and PostgreSQL (13+) still applies the timeouts to each statement of the string.
+  if (statements.length > 0) await trx.raw(statements.join(';\n'))
   await recordStep(trx, revision, run, sql)
 }
 

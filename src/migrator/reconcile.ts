@@ -11,21 +11,23 @@ import type { DatabaseState } from './state.js'
  */
 export async function reconcileBookkeeping (knex: Knex, graph: RevisionGraph, state: DatabaseState, options: { repin?: boolean } = {}): Promise<void> {
   const applied = graph.closure(state.heads)
+  const recorded = new Set((await knex(tables.knexMigrations).select('name')).map((row: { name: string }) => row.name))
+  const stale = [...recorded].filter((name) => !applied.has(name))
+  const missing = graph.all().filter((revision) => applied.has(revision.revision) && !recorded.has(revision.revision))
+  // A stamp declares the database true as the code now describes it: its checksums are re-pinned.
+  const unpinned = [...applied].filter((id) => options.repin === true ? state.applied.get(id)?.checksum !== graph.get(id).checksum : !state.applied.has(id))
+  const orphaned = [...state.applied.keys()].filter((id) => !applied.has(id))
+  // The common case, records in agreement, costs the one read.
+  if (stale.length + missing.length + unpinned.length + orphaned.length === 0) return
   await knex.transaction(async (trx) => {
-    const recorded = new Set((await trx(tables.knexMigrations).select('name')).map((row: { name: string }) => row.name))
-    const stale = [...recorded].filter((name) => !applied.has(name))
     if (stale.length > 0) await trx(tables.knexMigrations).whereIn('name', stale).delete()
-    const missing = graph.all().filter((revision) => applied.has(revision.revision) && !recorded.has(revision.revision))
     if (missing.length > 0) {
       await trx(tables.knexMigrations).insert(missing.map((revision) => ({ name: revision.revision, batch: 0, migration_time: new Date() })))
     }
-    // A stamp declares the database true as the code now describes it: its checksums are re-pinned.
-    const unpinned = [...applied].filter((id) => options.repin === true ? state.applied.get(id)?.checksum !== graph.get(id).checksum : !state.applied.has(id))
     if (unpinned.length > 0) {
       await trx(tables.revisions).insert(unpinned.map((id) => ({ revision: id, checksum: graph.get(id).checksum })))
         .onConflict('revision').merge(['checksum'])
     }
-    const orphaned = [...state.applied.keys()].filter((id) => !applied.has(id))
     if (orphaned.length > 0) await trx(tables.revisions).whereIn('revision', orphaned).delete()
   })
 }
