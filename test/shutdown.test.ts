@@ -128,7 +128,7 @@ t.test('drain in process: an async migration past the grace period is cancelled,
   const queued = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { async: true } })
   t.equal(queued.statusCode, 202)
   await waitFor(async () => {
-    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE 'aip-schema-migration|%'")
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE 'aip-schema|%'")
     return rows[0].n === 1
   })
 

@@ -1,17 +1,18 @@
 import type { Knex } from 'knex'
 
-const prefix = 'aip-schema-migration|'
+/** Parsed back by `readLockHolder`: the instance that holds the lock. */
+export const migrationSessionPrefix = 'aip-schema|'
 
 /**
- * The `application_name` a migration's session carries while a step runs (transaction-local in a
- * transactional step, reset after a step outside one): how a shutdown finds the backend to
- * cancel, and how an operator sees in `pg_stat_activity` which statement is a migration's.
+ * The `application_name` of the session that holds the migration lock and runs the revisions:
+ * how a blocked replica names the holder, how a shutdown finds the backend to cancel, and how an
+ * operator sees in `pg_stat_activity` which statement is a migration's.
  */
 export function migrationSessionName (instance: string): string {
-  return `${prefix}${instance}`.slice(0, 63)
+  return `${migrationSessionPrefix}${instance}`.slice(0, 63)
 }
 
-/** Cancels the statement this instance's migration transaction runs; PostgreSQL then rolls the transaction back. */
+/** Cancels the statement this instance's migration session runs; PostgreSQL then rolls its transaction back. */
 export async function cancelMigrationStatements (knex: Knex, instance: string): Promise<number> {
   const { rows } = await knex.raw<{ rows: Array<{ cancelled: number }> }>(
     `SELECT count(*) FILTER (WHERE pg_cancel_backend(pid))::int AS cancelled

@@ -15,8 +15,8 @@ export interface StepRun {
   readonly lockTimeoutMs: number
   /** PostgreSQL `statement_timeout` for the revision's statements; 0 lifts the data endpoints' limit. */
   readonly statementTimeoutMs?: number
-  /** The `application_name` the step's session carries while it runs, so a shutdown can cancel it. */
-  readonly sessionName?: string
+  /** The connection to run on: the one whose session holds the migration lock. */
+  readonly session: unknown
   /** Set for a dry run: the step runs inside it (under a savepoint) and is rolled back with it. */
   readonly dryRun?: Knex.Transaction
 }
@@ -38,7 +38,7 @@ export async function executeStep (knex: Knex, graph: RevisionGraph, run: StepRu
     if (run.dryRun !== undefined) {
       await runDry(run.dryRun, revision, run, sql)
     } else if (revision.transactional) {
-      await knex.transaction((trx) => runInTransaction(trx, revision, run, sql))
+      await knex.transaction((trx) => runInTransaction(trx, revision, run, sql), { connection: run.session })
     } else {
       await runOutsideTransaction(knex, revision, run, sql)
     }
@@ -79,28 +79,24 @@ async function runInTransaction (trx: Knex.Transaction, revision: Revision, run:
  * by the next upgrade: such revisions are written to be.
  */
 async function runOutsideTransaction (knex: Knex, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
-  const connection = await knex.client.acquireConnection()
   try {
-    await knex.raw(sessionSettings(false), sessionValues(run)).connection(connection)
+    await knex.raw(sessionSettings(false), sessionValues(run)).connection(run.session)
     for (const statement of statementsOf(revision, run.step.direction)) {
       sql.push(statement)
-      await knex.raw(statement).connection(connection)
+      await knex.raw(statement).connection(run.session)
     }
-    await recordStep(knex, revision, run, sql, connection)
+    await recordStep(knex, revision, run, sql, run.session)
   } finally {
-    await knex.raw('RESET lock_timeout; RESET statement_timeout; RESET application_name').connection(connection).catch(() => undefined)
-    await knex.client.releaseConnection(connection)
+    await knex.raw('RESET lock_timeout; RESET statement_timeout').connection(run.session).catch(() => undefined)
   }
 }
 
-/** The step's session settings in one round trip; `application_name` is left as it is when the run names none. */
 function sessionSettings (local: boolean): string {
-  return `SELECT set_config('application_name', coalesce(?, current_setting('application_name')), ${local}),
-    set_config('lock_timeout', ?, ${local}), set_config('statement_timeout', ?, ${local})`
+  return `SELECT set_config('lock_timeout', ?, ${local}), set_config('statement_timeout', ?, ${local})`
 }
 
-function sessionValues (run: StepRun): Array<string | null> {
-  return [run.sessionName ?? null, `${run.lockTimeoutMs}ms`, `${run.statementTimeoutMs ?? 0}ms`]
+function sessionValues (run: StepRun): string[] {
+  return [`${run.lockTimeoutMs}ms`, `${run.statementTimeoutMs ?? 0}ms`]
 }
 
 /**

@@ -1,16 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
+import { migrationSessionName, migrationSessionPrefix } from './cancel.js'
 import { LockNotAcquiredError, type LockHolder } from './errors.js'
 
 /**
- * The cluster-wide migration lock: a session advisory lock on a connection of its own.
- * PostgreSQL frees it when the holder's session ends, so a killed replica never leaves it
+ * The cluster-wide migration lock: a session advisory lock on a connection held for the whole
+ * operation, which the revisions then run on. PostgreSQL frees it when the holder's session
+ * ends, so a killed replica (or a lost connection) never leaves it
  * set (unlike Knex's lock row). It is polled with `pg_try_advisory_lock`, never waited on
  * inside a transaction, so a waiting replica holds no snapshot and blocks nobody.
  */
 const lockClass = 0x61697073 // 'aips'
 const lockObject = 1
-const applicationNamePrefix = 'aip-schema|'
 
 export interface LockOptions {
   readonly waitMs: number
@@ -21,6 +22,12 @@ export interface LockOptions {
 
 export interface LockContext {
   readonly waitedMs: number
+  /**
+   * The connection whose session holds the lock. The revisions run on it: should it die, the
+   * lock is freed and the migration stops with it, so no other replica ever migrates beside one
+   * that lost its lock.
+   */
+  readonly session: unknown
 }
 
 /** One attempt at a time per process: queued callers wait here instead of holding pool connections. */
@@ -63,7 +70,7 @@ async function holdingLock<T> (
   const connection = await knex.client.acquireConnection()
   let acquired = false
   try {
-    await knex.raw("SELECT set_config('application_name', ?, false)", [`${applicationNamePrefix}${options.instance}`.slice(0, 63)]).connection(connection)
+    await knex.raw("SELECT set_config('application_name', ?, false)", [migrationSessionName(options.instance)]).connection(connection)
     let delay = 5
     for (;;) {
       const { rows } = await knex.raw<{ rows: Array<{ locked: boolean }> }>(
@@ -79,7 +86,7 @@ async function holdingLock<T> (
       await sleep(Math.min(delay + Math.random() * delay, options.waitMs - waited))
       delay = Math.min(delay * 2, 500)
     }
-    return await work({ waitedMs: performance.now() - started })
+    return await work({ waitedMs: performance.now() - started, session: connection })
   } finally {
     await release(knex, connection, acquired)
   }
@@ -97,7 +104,11 @@ async function release (knex: Knex, connection: unknown, acquired: boolean): Pro
   }
 }
 
-/** Who holds the lock, read from PostgreSQL itself (advisory locks are per database, so only this one's); `since` is when the holder last ran a statement on its lock session, which is when it took the lock. */
+/**
+ * Who holds the lock, read from PostgreSQL itself (advisory locks are per database, so only this
+ * one's). `since` is when the holder's session last changed state; the engine gives the start of
+ * the holder's operation instead when the audit log has it.
+ */
 export async function readLockHolder (knex: Knex): Promise<LockHolder | null> {
   const { rows } = await knex.raw<{ rows: Array<{ application_name: string, pid: number, since: Date, query: string }> }>(
     `SELECT a.application_name, a.pid, a.state_change AS since
@@ -109,8 +120,8 @@ export async function readLockHolder (knex: Knex): Promise<LockHolder | null> {
   )
   const row = rows[0]
   if (row === undefined) return null
-  const instance = row.application_name.startsWith(applicationNamePrefix)
-    ? row.application_name.slice(applicationNamePrefix.length)
+  const instance = row.application_name.startsWith(migrationSessionPrefix)
+    ? row.application_name.slice(migrationSessionPrefix.length)
     : `backend pid ${row.pid}`
   return { instance, operation: null, since: new Date(row.since).toISOString() }
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import { createAuditLog, type Operation, type OperationKind, type StepReport } from './audit.js'
 import { ensureBookkeeping } from './bookkeeping.js'
-import { cancelMigrationStatements, migrationSessionName } from './cancel.js'
+import { cancelMigrationStatements } from './cancel.js'
 import { LockNotAcquiredError, MigrationFailedError, MigratorError, OperationNotFoundError, ShuttingDownError, StampNotAllowedError } from './errors.js'
 import { executeStep, writeVersionTable } from './executor.js'
 import type { RevisionGraph } from './graph.js'
@@ -261,7 +261,7 @@ export class SchemaMigrator {
         waitMs: this.options.lockWaitMs,
         instance: this.options.instance,
         onWait: () => { if (this.stopping) throw new ShuttingDownError(null) },
-      }, async ({ waitedMs }) => {
+      }, async ({ waitedMs, session }) => {
         this.options.observer?.onLockAcquired?.({ waitMs: waitedMs })
         if (queuedId !== undefined) await this.audit.update(operation, { status: 'running' })
         const abandoned = await this.audit.closeAbandoned(operation)
@@ -271,9 +271,9 @@ export class SchemaMigrator {
         const state = await this.state()
         verifyDatabaseState(this.graph, state, stamp === null ? 'all' : stampCheck(stamp))
         await this.audit.update(operation, { from: state.heads })
-        if (stamp !== null) return this.stampUnderLock(state, stamp)
+        if (stamp !== null) return this.stampUnderLock(state, stamp, session)
         await reconcileBookkeeping(this.knex, this.graph, state)
-        return this.migrateUnderLock(state, kind === 'upgrade' ? 'up' : 'down', request, steps, operation)
+        return this.migrateUnderLock(state, kind === 'upgrade' ? 'up' : 'down', request, steps, operation, session)
       })
       await this.audit.update(operation, { status: 'succeeded', to: result.to, steps: result.steps, finished: true })
       return result
@@ -285,7 +285,7 @@ export class SchemaMigrator {
     }
   }
 
-  private async migrateUnderLock (state: DatabaseState, direction: Direction, request: MigrateRequest, steps: StepReport[], operation: string): Promise<MigrationResult> {
+  private async migrateUnderLock (state: DatabaseState, direction: Direction, request: MigrateRequest, steps: StepReport[], operation: string, session: unknown): Promise<MigrationResult> {
     const target = resolveTarget(this.graph, state.heads, request.target, direction)
     const plan = planMigration(this.graph, state.heads, target.heads)
     const dryRun = request.dryRun === true
@@ -297,7 +297,7 @@ export class SchemaMigrator {
         if (this.stopping) throw new ShuttingDownError(step.revision)
         this.options.logger.info(context, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
         try {
-          steps.push(await this.executeObserved(step, headsAfter, dryRunTransaction))
+          steps.push(await this.executeObserved(step, headsAfter, session, dryRunTransaction))
         } catch (error) {
           this.options.logger.error({ ...context, err: error }, `${step.revision} failed`)
           // Cancelled by shutdown past its grace period: rolled back, not broken.
@@ -318,13 +318,13 @@ export class SchemaMigrator {
     await this.knex.transaction(async (trx) => {
       to = await execute(trx)
       await trx.rollback(dryRunRollback)
-    }).catch((error: unknown) => {
+    }, { connection: session }).catch((error: unknown) => {
       if (error !== dryRunRollback) throw error
     })
     return { from: state.heads, to, dryRun, steps }
   }
 
-  private async executeObserved (step: PlanStep, headsAfter: readonly string[], dryRun: Knex.Transaction | undefined): Promise<StepReport> {
+  private async executeObserved (step: PlanStep, headsAfter: readonly string[], session: unknown, dryRun: Knex.Transaction | undefined): Promise<StepReport> {
     const started = performance.now()
     const event = { revision: step.revision, direction: step.direction }
     try {
@@ -333,7 +333,7 @@ export class SchemaMigrator {
         headsAfter,
         lockTimeoutMs: this.options.lockTimeoutMs,
         statementTimeoutMs: this.options.statementTimeoutMs,
-        sessionName: migrationSessionName(this.options.instance),
+        session,
         dryRun,
       })
       this.options.observer?.onStep?.({ ...event, outcome: dryRun === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
@@ -344,7 +344,7 @@ export class SchemaMigrator {
     }
   }
 
-  private async stampUnderLock (state: DatabaseState, request: StampRequest): Promise<MigrationResult> {
+  private async stampUnderLock (state: DatabaseState, request: StampRequest, session: unknown): Promise<MigrationResult> {
     const target = resolveStampTarget(this.graph, state.heads, request.target, request.purge === true)
     const known = state.heads.filter((id) => this.graph.has(id))
     if (!request.allowBackwards && !(known.length === state.heads.length && isForward(this.graph, known, target.heads))) {
@@ -352,7 +352,7 @@ export class SchemaMigrator {
     }
     await this.knex.transaction(async (trx) => {
       await writeVersionTable(trx, target.heads)
-    })
+    }, { connection: session })
     await reconcileBookkeeping(this.knex, this.graph, await this.state(), { repin: true })
     this.options.logger.info({ from: state.heads, to: target.heads }, 'stamped')
     return { from: state.heads, to: target.heads, dryRun: false, steps: [] }
@@ -362,7 +362,7 @@ export class SchemaMigrator {
     if (error.holder === null) return error
     const running = await this.audit.runningOn(error.holder.instance).catch(() => null)
     if (running === null) return error
-    return new LockNotAcquiredError(error.waitedMs, { ...error.holder, operation: `${running.kind} ${running.target} (${running.id})` })
+    return new LockNotAcquiredError(error.waitedMs, { ...error.holder, operation: `${running.kind} ${running.target} (${running.id})`, since: running.startedAt })
   }
 }
 
