@@ -17,7 +17,11 @@ const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security,
       response: { 200: Type.Ref(SchemaStatusSchema), ...problems(401, 403) },
     },
-  }, async () => migrator.statusOf(await fastify.schemaState.state()))
+  }, () => {
+    // The cached state answers in the same tick; only a state not read yet waits for the database.
+    const { reachable, state } = fastify.schemaState.current
+    return reachable && state !== null ? migrator.statusOf(state) : fastify.schemaState.state().then((read) => migrator.statusOf(read))
+  })
 
   fastify.get('/migrations/heads', {
     config: { scope: 'read' },
