@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { QueryResult } from 'pg'
+import type { ClientBase, QueryResult, QueryResultRow } from 'pg'
 import { tables } from './bookkeeping.js'
 import { isUndefinedTable } from './pg-errors.js'
 
@@ -38,14 +38,15 @@ const recordIfAtHeads = `WITH state AS (
 SELECT heads, EXISTS (SELECT 1 FROM recorded) AS recorded FROM state`
 
 /** Runs one named statement: PostgreSQL parses and plans it once per connection, not per call. */
-export type PreparedQuery = <Row extends object>(query: { readonly name: string, readonly text: string, readonly values: readonly unknown[] }) => Promise<Pick<QueryResult<Row>, 'rows'>>
+export interface NamedStatement { readonly name: string, readonly text: string, readonly values: readonly unknown[] }
+export type PreparedQuery = <Row extends QueryResultRow>(query: NamedStatement) => Promise<Pick<QueryResult<Row>, 'rows'>>
 
 /** A `PreparedQuery` on a connection of Knex's pool, taken for the one statement. */
 export function preparedOnPool (knex: Knex): PreparedQuery {
-  return async (query) => {
-    const connection = await knex.client.acquireConnection() as { query: (config: { name: string, text: string, values: unknown[] }) => Promise<QueryResult> }
+  return async <Row extends QueryResultRow>(query: NamedStatement) => {
+    const connection = await knex.client.acquireConnection() as ClientBase
     try {
-      return await connection.query({ name: query.name, text: query.text, values: [...query.values] }) as never
+      return await connection.query<Row>({ name: query.name, text: query.text, values: [...query.values] })
     } finally {
       await knex.client.releaseConnection(connection)
     }
