@@ -17,7 +17,7 @@ export interface StepRun {
   readonly statementTimeoutMs?: number
   /** The connection to run on: the one whose session holds the migration lock. */
   readonly session: unknown
-  /** Set for a dry run: the step runs inside it (under a savepoint) and is rolled back with it. */
+  /** Set for a dry run: the step runs inside it and is rolled back with it. */
   readonly dryRun?: Knex.Transaction
 }
 
