@@ -15,12 +15,20 @@ export interface RevisionDefinition {
    * (`CREATE INDEX CONCURRENTLY`); such a revision runs statement by statement.
    */
   readonly transactional?: boolean
+  /**
+   * The contract phase of expand/contract: once applied, replicas whose code lacks it can no
+   * longer serve (a dropped column, a rename), so they turn unready and are replaced.
+   */
+  readonly breaking?: boolean
+  /** Lint findings a person reviewed and judged safe, by rule name, with the reason. */
+  readonly lint?: { readonly acknowledge?: Readonly<Record<string, string>> }
   readonly up: readonly string[]
   readonly down: readonly string[]
 }
 
 export interface Revision extends RevisionDefinition {
   readonly transactional: boolean
+  readonly breaking: boolean
   /** Where it was loaded from, for error messages. */
   readonly file: string
   /** sha256 over the SQL it runs in both directions: what an applied revision is held to. */

@@ -31,7 +31,7 @@ export async function loadRevisions (dir: string = defaultMigrationsDir): Promis
 
 export function toRevision (definition: RevisionDefinition, file: string): Revision {
   const transactional = definition.transactional ?? true
-  return { ...definition, transactional, file, checksum: checksumOf(definition.up, definition.down, transactional) }
+  return { ...definition, transactional, breaking: definition.breaking === true, file, checksum: checksumOf(definition.up, definition.down, transactional) }
 }
 
 /** What an applied revision is held to: the SQL both ways, not its file name or its wording. */

@@ -12,6 +12,7 @@ export function rev (id: string, down: string[] = [], extra: Partial<Revision> =
     description: `revision ${id}`,
     createDate: new Date(Date.UTC(2025, 0, 1, 0, 0, sequence)).toISOString(),
     transactional: true,
+    breaking: false,
     up: [],
     down: [],
     file: `${id}.ts`,
