@@ -66,6 +66,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     instance,
     lockWaitMs: options.config.lock.waitMs,
     lockTimeoutMs: options.config.lock.lockTimeoutMs,
+    lockRetry: { retries: options.config.lock.retries, baseMs: options.config.lock.retryBaseMs },
     statementTimeoutMs: limits.migrationStatementTimeoutMs,
   })
   await app.register(shutdownPlugin)

@@ -2,6 +2,7 @@ import envSchema from 'env-schema'
 import { Type, type Static } from '@sinclair/typebox'
 import { parseApiTokens, type ApiToken } from './auth/tokens.js'
 import { ConfigError } from './config-error.js'
+import { defaultLockRetryPolicy } from './migrator/lock-retry.js'
 
 export { ConfigError }
 
@@ -43,6 +44,8 @@ const EnvSchema = Type.Object({
   MIGRATE_ON_START: Type.Optional(Type.Boolean()),
   MIGRATION_LOCK_WAIT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
   MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  MIGRATION_LOCK_RETRIES: Type.Integer({ default: defaultLockRetryPolicy.retries, minimum: 0, maximum: 100 }),
+  MIGRATION_LOCK_RETRY_BASE_MS: Type.Integer({ default: defaultLockRetryPolicy.baseMs, minimum: 1 }),
   FITTED_TRANSFORMER_MAX_BYTES: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 20_000, minimum: 0 }),
   JSON_BODY_LIMIT_BYTES: Type.Integer({ default: defaultHttpLimits.jsonBodyLimitBytes, minimum: 1 }),
@@ -64,12 +67,20 @@ export interface Config {
   readonly logLevel: string
   readonly auth: { readonly disabled: boolean, readonly tokens: readonly ApiToken[] }
   readonly migrateOnStart: boolean
-  readonly lock: { readonly waitMs: number, readonly lockTimeoutMs: number }
+  readonly lock: LockSettings
   readonly fittedTransformerMaxBytes: number
   /** How long a shutdown lets the revision under way finish before rolling it back. */
   readonly shutdownGraceMs: number
   readonly http: HttpLimits
   readonly database: DatabaseLimits
+}
+
+export interface LockSettings {
+  readonly waitMs: number
+  readonly lockTimeoutMs: number
+  /** Tries after the first for a statement that fails on `lock_timeout`; the engine's default when unset. */
+  readonly retries?: number
+  readonly retryBaseMs?: number
 }
 
 export interface DatabaseLimits {
@@ -106,7 +117,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parsed.LOG_LEVEL,
     auth: { disabled: authDisabled, tokens },
     migrateOnStart: parsed.MIGRATE_ON_START ?? databaseUrl === null,
-    lock: { waitMs: parsed.MIGRATION_LOCK_WAIT_MS, lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS },
+    lock: {
+      waitMs: parsed.MIGRATION_LOCK_WAIT_MS,
+      lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS,
+      retries: parsed.MIGRATION_LOCK_RETRIES,
+      retryBaseMs: parsed.MIGRATION_LOCK_RETRY_BASE_MS,
+    },
     fittedTransformerMaxBytes: parsed.FITTED_TRANSFORMER_MAX_BYTES,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
     http: {

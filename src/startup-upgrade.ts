@@ -11,7 +11,12 @@ import { isDatabaseUnavailable } from './migrator/pg-errors.js'
 export async function upgradeAtStart (app: FastifyInstance): Promise<boolean> {
   try {
     const result = await app.migrator.upgrade({ target: 'heads', actor: 'startup' })
-    app.log.info({ from: result.from, to: result.to, steps: result.steps.length }, 'schema at head')
+    if (result.ahead.length > 0) {
+      // An older release beside a newer one's database (rolling deploy or rollback): serve, do not retry.
+      app.log.info({ current: result.from, ahead: result.ahead }, 'the database is ahead of this release; serving as it is')
+    } else {
+      app.log.info({ from: result.from, to: result.to, steps: result.steps.length }, 'schema at head')
+    }
     return true
   } catch (error) {
     if (!unreachable(error)) throw error

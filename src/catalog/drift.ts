@@ -1,6 +1,8 @@
 import type { Knex } from 'knex'
 import type { RevisionGraph } from '../migrator/graph.js'
-import { readDatabaseState, verifyDatabaseState } from '../migrator/state.js'
+import { verifyDatabaseState } from '../migrator/compatibility.js'
+import { DatabaseAheadError } from '../migrator/errors.js'
+import { readDatabaseState } from '../migrator/state.js'
 import { diffSchemas, type SchemaDifference } from './diff.js'
 import { DriftNeedsOneRevisionError } from './errors.js'
 import { introspectSchema } from './introspect.js'
@@ -21,8 +23,10 @@ export interface DriftReport {
 export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { snapshotsDir?: string } = {}): Promise<DriftReport> {
   const state = await readDatabaseState(knex)
   // A changed checksum is no reason to refuse: drift is how one finds out what it changed.
-  verifyDatabaseState(graph, state, 'unknown-only')
-  const heads = graph.headsOf(graph.closure(state.heads))
+  const analysis = verifyDatabaseState(graph, state, 'unknown-only')
+  // This code has no snapshot of a newer release's revisions.
+  if (analysis.ahead.length > 0) throw new DatabaseAheadError(analysis.ahead)
+  const heads = analysis.knownHeads
   if (heads.length > 1) throw new DriftNeedsOneRevisionError(heads)
   const revision = heads[0] ?? null
   const [expected, live] = await Promise.all([readSnapshot(options.snapshotsDir ?? defaultSnapshotsDir, revision), introspectSchema(knex)])

@@ -1,4 +1,4 @@
-import type { HistoryEntry, SchemaApi } from './api.js'
+import type { HistoryEntry, SchemaApi, SchemaStatus } from './api.js'
 import { historyLine, migrationSummary, revisionBlock, revisionLine, revisionsText, showText } from './format.js'
 import { UsageError, type VerbName } from './usage.js'
 
@@ -25,10 +25,10 @@ export const commands: Record<VerbName, Command> = {
     if (values.verbose === true) {
       const entries = await historyById(await api())
       const blocks = status.current.map((id) => entries.get(id)).filter((entry) => entry !== undefined).map((entry) => revisionBlock(entry))
-      return { json: status, text: `Current revision(s):\n${blocks.join('\n')}` }
+      return { json: status, text: `Current revision(s):\n${blocks.join('\n')}${lines(releaseNotes(status))}` }
     }
     const heads = new Set(status.heads)
-    return { json: status, text: lines(status.current.map((id) => revisionLine(id, heads.has(id)))) }
+    return { json: status, text: lines([...status.current.map((id) => revisionLine(id, heads.has(id))), ...releaseNotes(status)]) }
   },
 
   async heads ({ api, values }) {
@@ -102,7 +102,7 @@ export const commands: Record<VerbName, Command> = {
 
   async revision ({ values }) {
     const { writeRevision } = await import('./scaffold.js')
-    return scaffolded(await writeRevision({ message: requireMessage(values), dir: directory(values), head: typeof values.head === 'string' ? values.head : null }))
+    return scaffolded(await writeRevision({ message: requireMessage(values), dir: directory(values), head: typeof values.head === 'string' ? values.head : null, breaking: values.breaking === true }))
   },
 
   async merge ({ values, positionals }) {
@@ -175,4 +175,18 @@ function directory (values: VerbContext['values']): string {
 
 function lines (items: readonly string[]): string {
   return items.map((item) => `${item}\n`).join('')
+}
+
+/** What a newer release applied, and a revision cut off part-way, under the current revisions. */
+function releaseNotes (status: SchemaStatus): string[] {
+  const notes: string[] = []
+  if (status.ahead.length > 0) {
+    const breaking = status.breaking.length > 0 ? `; breaking: ${status.breaking.join(', ')} (this release cannot serve beside them)` : ''
+    notes.push(`ahead of this code (applied by a newer release): ${status.ahead.join(', ')}${breaking}`)
+  }
+  if (status.interrupted !== null) {
+    const { revision, operation, startedAt } = status.interrupted
+    notes.push(`interrupted: ${revision} was cut off part-way (operation ${operation}, started ${startedAt}); the next upgrade resumes it`)
+  }
+  return notes
 }

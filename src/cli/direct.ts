@@ -3,7 +3,7 @@ import { MigratorError } from '../migrator/errors.js'
 import { RevisionGraph } from '../migrator/graph.js'
 import type { MigratorLogger } from '../migrator/migrator.js'
 import { loadRevisions } from '../migrator/source.js'
-import { verifyDatabaseState } from '../migrator/state.js'
+import { verifyDatabaseState } from '../migrator/compatibility.js'
 import type { SchemaApi, StepListener } from './api.js'
 import type { Engine } from './engine.js'
 
@@ -11,6 +11,7 @@ export interface DirectOptions {
   readonly databaseUrl: string
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
+  readonly lockRetry: { readonly retries: number, readonly baseMs: number }
   readonly onStep: StepListener
   readonly onWarning: (message: string) => void
 }
@@ -36,6 +37,7 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
         createDate: revision.createDate,
         isHead: graph.heads.includes(revision.revision),
         transactional: revision.transactional,
+        breaking: revision.breaking,
         checksum: revision.checksum,
         up: [...revision.up],
         down: [...revision.down],
@@ -48,7 +50,7 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
         const { recordNoOpUpgradeWithoutKnex } = await import('./no-op-upgrade.js')
         const checksums = Object.fromEntries(graph.all().map((revision) => [revision.revision, revision.checksum]))
         const { recorded, heads } = await recordNoOpUpgradeWithoutKnex(options.databaseUrl, { target: body.target, actor, instance, heads: graph.heads, checksums })
-        if (recorded) return { from: heads, to: heads, dryRun: false, steps: [] }
+        if (recorded) return { from: heads, to: heads, dryRun: false, steps: [], ahead: [] }
       }
       return (await migrator()).upgrade({ ...body, actor })
     },

@@ -12,6 +12,7 @@ export interface EngineOptions {
   readonly instance: string
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
+  readonly lockRetry: { readonly retries: number, readonly baseMs: number }
   readonly logger: MigratorLogger
 }
 
@@ -32,6 +33,7 @@ export function openEngine (graph: RevisionGraph, options: EngineOptions): Engin
     instance: options.instance,
     lockWaitMs: options.lockWaitMs,
     lockTimeoutMs: options.lockTimeoutMs,
+    lockRetry: options.lockRetry,
     logger: options.logger,
   })
   return { knex, migrator }

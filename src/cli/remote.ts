@@ -46,8 +46,10 @@ export function openRemote (options: RemoteOptions): SchemaApi {
    * as it completes. Nothing to do is answered at once, without the queue.
    */
   const migrate = async (path: string, body: { target: string, dryRun: boolean }): Promise<MigrationResult> => {
-    if (path.endsWith('upgrade') && !body.dryRun && (body.target === 'head' || body.target === 'heads') && (await call<SchemaStatus>('GET', 'migrations/current')).upToDate) {
-      return call<MigrationResult>('POST', path, body)
+    if (path.endsWith('upgrade') && !body.dryRun && (body.target === 'head' || body.target === 'heads')) {
+      const status = await call<SchemaStatus>('GET', 'migrations/current')
+      // At head, or behind a newer release: nothing to follow.
+      if (status.upToDate || status.ahead.length > 0) return call<MigrationResult>('POST', path, body)
     }
     const parents = await parentsOf()
     let operation = await call<Operation>('POST', path, { ...body, async: true })
@@ -57,7 +59,7 @@ export function openRemote (options: RemoteOptions): SchemaApi {
         reported++
         options.onStep({ ...step, downRevisions: parents.get(step.revision) ?? [], index: reported, of: null })
       }
-      if (operation.status === 'succeeded') return { from: operation.from ?? [], to: operation.to ?? [], dryRun: operation.dryRun, steps: operation.steps }
+      if (operation.status === 'succeeded') return { from: operation.from ?? [], to: operation.to ?? [], dryRun: operation.dryRun, steps: operation.steps, ahead: [] }
       if (operation.status === 'failed') {
         const { kind = 'migration-failed', message = 'the operation failed', ...fields } = operation.error ?? {}
         throw new CliFailure({ type: kind, detail: message, ...fields, operation: operation.id })

@@ -1,4 +1,5 @@
 import { MigratorError } from '../migrator/errors.js'
+import { defaultLockRetryPolicy } from '../migrator/lock-retry.js'
 import { problemFromMigratorError } from '../http/problems.js'
 import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
 import { commands } from './commands.js'
@@ -64,19 +65,22 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
   }
   const lockWaitMs = milliseconds(env, 'MIGRATION_LOCK_WAIT_MS', 30_000)
   const lockTimeoutMs = milliseconds(env, 'MIGRATION_LOCK_TIMEOUT_MS', 10_000)
+  const lockRetry = { retries: milliseconds(env, 'MIGRATION_LOCK_RETRIES', defaultLockRetryPolicy.retries), baseMs: milliseconds(env, 'MIGRATION_LOCK_RETRY_BASE_MS', defaultLockRetryPolicy.baseMs) }
   return async () => (await import('./direct.js')).openDirect({
     databaseUrl,
     lockWaitMs,
     lockTimeoutMs,
+    lockRetry,
     onStep,
     onWarning: (message) => streams.stderr.write(`WARNING: ${message}\n`),
   })
 }
 
+/** A whole number from the environment: milliseconds, or a count. */
 function milliseconds (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = env[name]
   if (value === undefined || value === '') return fallback
-  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number of milliseconds, not '${value}'`)
+  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, not '${value}'`)
   return Number(value)
 }
 

@@ -16,7 +16,7 @@ export interface WrittenRevision {
 }
 
 /** `revision -m`: a new empty revision on top of the head (or the head `--head` names). */
-export async function writeRevision (options: { message: string, dir: string, head: string | null }): Promise<WrittenRevision> {
+export async function writeRevision (options: { message: string, dir: string, head: string | null, breaking?: boolean }): Promise<WrittenRevision> {
   const graph = await loadGraph(options.dir)
   let parents: string[]
   if (options.head !== null) {
@@ -28,7 +28,7 @@ export async function writeRevision (options: { message: string, dir: string, he
   } else {
     parents = [...graph.heads]
   }
-  return write(graph, options.dir, options.message, parents)
+  return write(graph, options.dir, options.message, parents, options.breaking === true)
 }
 
 /** `merge -m <rev> <rev>...`, or `merge -m heads`: one revision whose parents are the given heads. */
@@ -44,11 +44,11 @@ export async function writeMerge (options: { message: string, dir: string, refs:
   return write(graph, options.dir, options.message, parents)
 }
 
-async function write (graph: RevisionGraph, dir: string, message: string, downRevisions: string[]): Promise<WrittenRevision> {
+async function write (graph: RevisionGraph, dir: string, message: string, downRevisions: string[], breaking = false): Promise<WrittenRevision> {
   let id = freshId()
   while (graph.has(id)) id = freshId()
   const description = message.replace(/\s+/g, ' ').trim()
-  const definition: RevisionDefinition = { revision: id, downRevisions, description, createDate: new Date().toISOString(), up: [], down: [] }
+  const definition: RevisionDefinition = { revision: id, downRevisions, description, createDate: new Date().toISOString(), ...(breaking ? { breaking } : {}), up: [], down: [] }
   // A directory of built modules gets a built module; sources (or nothing yet) get TypeScript.
   const files = await moduleFiles(dir)
   const extension = files.length > 0 && !files.some((file) => file.endsWith('.ts')) ? 'js' : 'ts'
@@ -68,7 +68,7 @@ export default defineRevision({
   revision: ${quote(definition.revision)},
   downRevisions: ${list(definition.downRevisions)},
   description: ${quote(definition.description)},
-  createDate: ${quote(definition.createDate)},
+  createDate: ${quote(definition.createDate)},${definition.breaking === true ? breakingNote : ''}
   up: [
   ],
   down: [
@@ -76,6 +76,11 @@ export default defineRevision({
 })
 `
 }
+
+/** The contract phase: what it drops or renames, older releases' replicas must no longer serve. */
+const breakingNote = `
+  // Contract phase: once this is applied, replicas of releases without it turn unready and are replaced.
+  breaking: true,`
 
 async function loadGraph (dir: string): Promise<RevisionGraph> {
   const files = await moduleFiles(dir).catch((error: NodeJS.ErrnoException) => {

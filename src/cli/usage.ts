@@ -85,11 +85,11 @@ export const verbs = {
     local: false,
   },
   revision: {
-    synopsis: 'revision -m <message> [--head <rev>] [--dir <dir>]',
+    synopsis: 'revision -m <message> [--head <rev>] [--breaking] [--dir <dir>]',
     summary: 'write a new, empty migration module on top of the head',
-    details: 'The new module gets a fresh 12-hex id and revises the head; with several heads, --head names the one to build on. --dir defaults to src/migrations.',
+    details: 'The new module gets a fresh 12-hex id and revises the head; with several heads, --head names the one to build on. --breaking marks it the contract phase of expand/contract: once applied, replicas of older releases turn unready. --dir defaults to src/migrations.',
     positionals: { min: 0, max: 0 },
-    options: { ...scaffold, head: { type: 'string' } },
+    options: { ...scaffold, head: { type: 'string' }, breaking: { type: 'boolean' } },
     local: true,
   },
   merge: {

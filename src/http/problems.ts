@@ -30,6 +30,7 @@ const migratorProblems: Record<MigratorErrorKind, { status: number, title: strin
   'wrong-direction': { status: 400, title: 'Target in the wrong direction' },
   'lock-not-acquired': { status: 409, title: 'The migration lock is held elsewhere' },
   'database-state-mismatch': { status: 409, title: 'The database does not match the revisions' },
+  'database-ahead': { status: 409, title: 'The database is ahead of this code' },
   'migration-failed': { status: 500, title: 'Migration failed' },
   'operation-not-found': { status: 404, title: 'Operation not found' },
   'stamp-not-allowed': { status: 403, title: 'Stamping backwards needs the admin scope' },

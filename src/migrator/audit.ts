@@ -1,4 +1,7 @@
 import type { Knex } from 'knex'
+import { tables } from './bookkeeping.js'
+import type { Blocker } from './errors.js'
+import { migrationLockHeldSql } from './lock.js'
 import { isUndefinedTable } from './pg-errors.js'
 
 export type OperationKind = 'upgrade' | 'downgrade' | 'stamp'
@@ -9,6 +12,10 @@ export interface StepReport {
   readonly direction: 'up' | 'down'
   readonly description: string
   readonly durationMs: number
+  /** More than 1 when `lock_timeout` made it try again. */
+  readonly tries: number
+  /** A non-transactional revision cut off earlier, run again from its start. */
+  readonly resumed: boolean
   readonly sql: string[]
 }
 
@@ -17,6 +24,8 @@ export interface OperationError {
   readonly message: string
   readonly revision?: string
   readonly code?: string | null
+  readonly tries?: number
+  readonly blockers?: Blocker[]
 }
 
 export interface Operation {
@@ -51,7 +60,20 @@ interface OperationRow {
   finished_at: Date | null
 }
 
-const table = 'aip_schema_operations'
+const table = tables.operations
+
+/**
+ * Closes running operations as failed: `interrupted` where a non-transactional revision of
+ * theirs was cut off part-way (some of its statements may be applied), else `abandoned`.
+ */
+const closeQuery = `UPDATE ${tables.operations} o SET status = 'failed', finished_at = clock_timestamp(),
+    error = CASE WHEN i.revision IS NULL
+      THEN jsonb_build_object('kind', 'abandoned', 'message', 'the process running this operation ended before it finished')
+      ELSE jsonb_build_object('kind', 'interrupted', 'revision', i.revision,
+        'message', 'cut off part-way through the non-transactional revision ' || i.revision || '; the next upgrade runs it again')
+    END
+  FROM ${tables.operations} r LEFT JOIN ${tables.interrupted} i ON i.operation = r.id
+  WHERE o.id = r.id AND o.status = 'running'`
 
 /** The audit log. Rows are written outside migration transactions so a failure is recorded too. */
 export function createAuditLog (knex: Knex) {
@@ -84,11 +106,22 @@ export function createAuditLog (knex: Knex) {
      * (a running operation holds the lock), so it is closed as failed instead of running forever.
      */
     async closeAbandoned (currentId: string): Promise<number> {
-      return knex(table).where({ status: 'running' }).whereNot({ id: currentId }).update({
-        status: 'failed',
-        error: JSON.stringify({ kind: 'abandoned', message: 'the process running this operation ended before it finished' }),
-        finished_at: knex.raw('clock_timestamp()'),
-      })
+      const { rowCount } = await knex.raw(`${closeQuery} AND o.id <> ?`, [currentId])
+      return rowCount ?? 0
+    },
+
+    /**
+     * At start-up, while nobody migrates: an operation cut off in a non-transactional revision
+     * is closed now rather than at the next migration, so the log says at once what happened.
+     */
+    async closeInterrupted (): Promise<number> {
+      try {
+        const { rowCount } = await knex.raw(`${closeQuery} AND i.revision IS NOT NULL AND NOT ${migrationLockHeldSql}`)
+        return rowCount ?? 0
+      } catch (error) {
+        if (isUndefinedTable(error)) return 0
+        throw error
+      }
     },
 
     /** Read-only: a database that has never migrated simply has no history. */

@@ -3,8 +3,9 @@ import type { Knex } from 'knex'
 /**
  * The tables the engine keeps beside the schema it owns. `alembic_version` is Alembic's own
  * (the truth a human reads); `knex_migrations` is Knex's (kept as its migrator would keep it);
- * `aip_schema_revisions` pins each applied revision's checksum; `aip_schema_operations` is
- * the audit log.
+ * `aip_schema_revisions` pins each applied revision's checksum and records its place in the
+ * graph; `aip_schema_operations` is the audit log; `aip_schema_interrupted` holds the
+ * non-transactional revision under way until its record commits.
  */
 export const tables = {
   alembicVersion: 'alembic_version',
@@ -12,6 +13,7 @@ export const tables = {
   knexMigrationsLock: 'knex_migrations_lock',
   revisions: 'aip_schema_revisions',
   operations: 'aip_schema_operations',
+  interrupted: 'aip_schema_interrupted',
 } as const
 
 /** Serialises the one-time creation of the bookkeeping tables between replicas starting together. */
@@ -26,6 +28,25 @@ const ddl = [
     revision varchar(64) NOT NULL PRIMARY KEY,
     checksum char(64) NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  // Where an applied revision sits in the graph, so a replica whose code lacks it can still place it.
+  // Only when missing: ALTER TABLE takes its lock before it finds there is nothing to add.
+  `DO $$ BEGIN
+    IF to_regclass('aip_schema_revisions') IS NOT NULL AND NOT EXISTS (SELECT FROM pg_attribute
+        WHERE attrelid = to_regclass('aip_schema_revisions') AND attname = 'breaking' AND NOT attisdropped) THEN
+      ALTER TABLE aip_schema_revisions
+        ADD COLUMN IF NOT EXISTS down_revisions jsonb,
+        ADD COLUMN IF NOT EXISTS description text,
+        ADD COLUMN IF NOT EXISTS breaking boolean NOT NULL DEFAULT false;
+    END IF;
+  END $$`,
+  // A non-transactional revision under way: the row outlives a process cut off mid-way.
+  `CREATE TABLE IF NOT EXISTS aip_schema_interrupted (
+    revision varchar(64) NOT NULL PRIMARY KEY,
+    direction varchar(4) NOT NULL CHECK (direction IN ('up', 'down')),
+    operation uuid NOT NULL,
+    instance varchar(200) NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp()
   )`,
   `CREATE TABLE IF NOT EXISTS aip_schema_operations (
     id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,

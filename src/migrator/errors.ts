@@ -16,6 +16,7 @@ export type MigratorErrorKind =
   | 'wrong-direction'
   | 'lock-not-acquired'
   | 'database-state-mismatch'
+  | 'database-ahead'
   | 'migration-failed'
   | 'operation-not-found'
   | 'stamp-not-allowed'
@@ -94,17 +95,60 @@ export class DatabaseStateMismatchError extends MigratorError {
   }
 }
 
+/**
+ * A newer release applied revisions this code lacks. Reading and a no-op upgrade go on; what
+ * would move the version in this code's terms would undo or hide the newer release's work.
+ */
+export class DatabaseAheadError extends MigratorError {
+  readonly kind = 'database-ahead'
+  constructor (readonly ahead: readonly string[]) {
+    super(`the database is ahead of this code: it has revisions this code does not: ${ahead.join(', ')}; run this with the release that has them (or stamp --purge as an admin)`)
+  }
+}
+
+/** A session that held what a migration's statement waited for, when its `lock_timeout` ran out. */
+export interface Blocker {
+  readonly pid: number
+  readonly applicationName: string
+  readonly state: string | null
+  /** How long the blocker's transaction had been open; null outside a transaction. */
+  readonly transactionAgeMs: number | null
+  /** The start of its current or last query. */
+  readonly query: string
+}
+
+export interface FailureDetails {
+  /** How many times the revision was tried (lock timeouts are retried). */
+  readonly tries?: number
+  /** Who blocked the last try, when it failed on `lock_timeout`. */
+  readonly blockers?: readonly Blocker[]
+}
+
 export class MigrationFailedError extends MigratorError {
   readonly kind = 'migration-failed'
+  readonly tries: number
+  readonly blockers: readonly Blocker[]
   constructor (
     readonly revision: string,
     readonly direction: 'up' | 'down',
     readonly databaseCode: string | null,
     readonly databaseMessage: string,
-    cause?: unknown
+    cause?: unknown,
+    details: FailureDetails = {}
   ) {
-    super(`${direction === 'up' ? 'upgrade' : 'downgrade'} of ${revision} failed: ${databaseMessage}`, { cause })
+    super(`${direction === 'up' ? 'upgrade' : 'downgrade'} of ${revision} failed${tried(details.tries)}: ${databaseMessage}${blockedBy(details.blockers)}`, { cause })
+    this.tries = details.tries ?? 1
+    this.blockers = details.blockers ?? []
   }
+}
+
+function tried (tries: number | undefined): string {
+  return tries === undefined || tries <= 1 ? '' : ` after ${tries} tries`
+}
+
+function blockedBy (blockers: readonly Blocker[] | undefined): string {
+  if (blockers === undefined || blockers.length === 0) return ''
+  return `; blocked by ${blockers.map((blocker) => `pid ${blocker.pid} (${blocker.applicationName || 'no application_name'}, ${blocker.state ?? 'unknown state'}${blocker.transactionAgeMs === null ? '' : `, transaction open ${blocker.transactionAgeMs} ms`}: ${blocker.query})`).join(', ')}`
 }
 
 export class OperationNotFoundError extends MigratorError {

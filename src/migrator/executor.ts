@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import type { StepReport } from './audit.js'
-import { MigrationFailedError } from './errors.js'
+import { watchBlockers } from './blockers.js'
+import { MigrationFailedError, type Blocker } from './errors.js'
 import type { RevisionGraph } from './graph.js'
+import { isLockTimeout, lockRetryDelayMs, type LockRetryPolicy } from './lock-retry.js'
 import { sqlStateOf } from './pg-errors.js'
 import type { PlanStep } from './planner.js'
 import type { Revision } from './revision.js'
@@ -15,42 +18,103 @@ export interface StepRun {
   readonly lockTimeoutMs: number
   /** PostgreSQL `statement_timeout` for the revision's statements; 0 lifts the data endpoints' limit. */
   readonly statementTimeoutMs?: number
+  readonly retry: LockRetryPolicy
   /** The connection to run on: the one whose session holds the migration lock. */
   readonly session: unknown
+  /** That session's backend, whose blockers are named when `lock_timeout` runs out. */
+  readonly sessionPid: number
+  /** The operation and process running the step, recorded while a non-transactional one is under way. */
+  readonly operation: string
+  readonly instance: string
   /** Set for a dry run: the step runs inside it and is rolled back with it. */
   readonly dryRun?: Knex.Transaction
+  /** A try failed on `lock_timeout` and is taken again after `delayMs`. */
+  readonly onRetry?: (event: RetryEvent) => void
+  /** A non-transactional revision cut off earlier is run again from its start. */
+  readonly onResume?: (event: ResumeEvent) => void
+}
+
+export interface RetryEvent {
+  readonly try: number
+  readonly delayMs: number
+  readonly blockers: readonly Blocker[]
+  readonly message: string
+}
+
+export interface ResumeEvent {
+  /** The operation that was cut off, and when it had started the revision. */
+  readonly operation: string
+  readonly startedAt: string
+}
+
+interface Progress {
+  /** Every statement sent, for the report: a retried statement shows once. */
+  readonly sql: string[]
+  tries: number
+  resumed: boolean
 }
 
 /**
  * Runs one revision. A transactional revision runs inside one transaction with every record of
- * it (`alembic_version`, the checksum, Knex's `knex_migrations` row): the schema change and its
- * bookkeeping commit or vanish together. Knex's own migrator is not run: it asks
- * `information_schema` for its two tables and takes its lock-table row in a transaction of its
- * own on every call, three times the round trips of the revision itself, and the advisory lock
- * already keeps replicas apart. Its table is kept as it would keep it, so `knex migrate:list`
- * reads true.
+ * it (`alembic_version`, the checksum and place in the graph, Knex's `knex_migrations` row): the
+ * schema change and its bookkeeping commit or vanish together, and a try that fails on
+ * `lock_timeout` is taken again whole. A non-transactional one is marked under way first, runs
+ * statement by statement and is retried from the statement that failed. Knex's own migrator is
+ * not run: it asks `information_schema` for its two tables and takes its lock-table row in a
+ * transaction of its own on every call, three times the round trips of the revision itself,
+ * and the advisory lock already keeps replicas apart. Its table is kept as it would keep it, so
+ * `knex migrate:list` reads true.
  */
 export async function executeStep (knex: Knex, graph: RevisionGraph, run: StepRun): Promise<StepReport> {
   const revision = graph.get(run.step.revision)
-  const sql: string[] = []
+  const progress: Progress = { sql: [], tries: 1, resumed: false }
   const started = performance.now()
   try {
     if (run.dryRun !== undefined) {
-      await runDry(run.dryRun, revision, run, sql)
+      await runDry(run.dryRun, revision, run, progress.sql)
     } else if (revision.transactional) {
-      await knex.transaction((trx) => runInTransaction(trx, revision, run, sql), { connection: run.session })
+      progress.tries = await withLockRetries(knex, run, async () => {
+        progress.sql.length = 0
+        await knex.transaction((trx) => runInTransaction(trx, revision, run, progress.sql), { connection: run.session })
+      })
     } else {
-      await runOutsideTransaction(knex, revision, run, sql)
+      await runOutsideTransaction(knex, revision, run, progress)
     }
   } catch (error) {
-    throw new MigrationFailedError(revision.revision, run.step.direction, sqlStateOf(error), (error as Error).message, error)
+    if (error instanceof MigrationFailedError) throw error
+    throw new MigrationFailedError(revision.revision, run.step.direction, sqlStateOf(error), (error as Error).message, error, { tries: progress.tries })
   }
   return {
     revision: revision.revision,
     direction: run.step.direction,
     description: revision.description,
     durationMs: Math.round((performance.now() - started) * 100) / 100,
-    sql,
+    tries: progress.tries,
+    resumed: progress.resumed,
+    sql: progress.sql,
+  }
+}
+
+/**
+ * Tries `attempt` until it succeeds, fails on anything but `lock_timeout`, or the retries run
+ * out; then the failure names the sessions that blocked the last try. Resolves with the tries taken.
+ */
+async function withLockRetries (knex: Knex, run: StepRun, attempt: (retry: boolean) => Promise<void>): Promise<number> {
+  for (let tries = 1; ; tries++) {
+    const watch = watchBlockers(knex, run.sessionPid, { firstAfterMs: run.lockTimeoutMs / 2, everyMs: Math.max(50, Math.min(run.lockTimeoutMs / 4, 1000)) })
+    try {
+      await attempt(tries > 1)
+      watch.stop()
+      return tries
+    } catch (error) {
+      const blockers = watch.stop()
+      if (!isLockTimeout(error) || tries > run.retry.retries) {
+        throw new MigrationFailedError(run.step.revision, run.step.direction, sqlStateOf(error), (error as Error).message, error, { tries, blockers })
+      }
+      const delayMs = lockRetryDelayMs(run.retry, tries)
+      run.onRetry?.({ try: tries, delayMs, blockers, message: (error as Error).message })
+      await sleep(delayMs)
+    }
   }
 }
 
@@ -74,21 +138,67 @@ async function runInTransaction (trx: Knex.Transaction, revision: Revision, run:
 }
 
 /**
- * Statement by statement on one session, so `lock_timeout` applies to each; then the record,
- * one statement and so atomic on its own. Interrupted between the two, the revision is re-run
- * by the next upgrade: such revisions are written to be.
+ * Marked under way, then statement by statement on one session, so `lock_timeout` applies to
+ * each; then the record, one statement and so atomic on its own, which also clears the mark.
+ * Cut off in between, the mark stays (the database reports the revision interrupted) and the
+ * next upgrade runs it again from its start: such revisions are written to be.
  */
-async function runOutsideTransaction (knex: Knex, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
+async function runOutsideTransaction (knex: Knex, revision: Revision, run: StepRun, progress: Progress): Promise<void> {
   try {
-    await knex.raw(sessionSettings(false), sessionValues(run)).connection(run.session)
-    for (const statement of statementsOf(revision, run.step.direction)) {
-      sql.push(statement)
-      await knex.raw(statement).connection(run.session)
+    const previous = await markUnderWay(knex, revision, run)
+    if (previous !== null) {
+      progress.resumed = true
+      run.onResume?.(previous)
     }
-    await recordStep(knex, revision, run, sql, run.session)
+    await knex.raw(sessionSettings(false), sessionValues(run)).connection(run.session)
+    progress.tries = 1
+    for (const statement of statementsOf(revision, run.step.direction)) {
+      progress.sql.push(statement)
+      const tries = await withLockRetries(knex, run, async (retry) => {
+        if (retry) await dropInvalidIndexLeftBy(knex, statement, run.session)
+        await knex.raw(statement).connection(run.session)
+      })
+      // Each statement has its own tries; the report keeps the most any one needed.
+      progress.tries = Math.max(progress.tries, tries)
+    }
+    await recordStep(knex, revision, run, progress.sql, run.session)
   } finally {
     await knex.raw('RESET lock_timeout; RESET statement_timeout').connection(run.session).catch(() => undefined)
   }
+}
+
+const markQuery = `WITH previous AS (
+  SELECT operation, started_at FROM ${tables.interrupted} WHERE revision = ?
+), marked AS (
+  INSERT INTO ${tables.interrupted} (revision, direction, operation, instance) VALUES (?, ?, ?, ?)
+  ON CONFLICT (revision) DO UPDATE SET direction = EXCLUDED.direction, operation = EXCLUDED.operation,
+    instance = EXCLUDED.instance, started_at = EXCLUDED.started_at
+)
+SELECT operation, started_at FROM previous`
+
+/** Marks the revision under way; the mark an earlier, cut-off run left, if any. */
+async function markUnderWay (knex: Knex, revision: Revision, run: StepRun): Promise<ResumeEvent | null> {
+  const { rows } = await knex.raw<{ rows: Array<{ operation: string, started_at: Date }> }>(
+    markQuery, [revision.revision, revision.revision, run.step.direction, run.operation, run.instance]
+  ).connection(run.session)
+  const row = rows[0]
+  return row === undefined ? null : { operation: row.operation, startedAt: new Date(row.started_at).toISOString() }
+}
+
+const concurrentIndex = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)/i
+
+/**
+ * A `CREATE INDEX CONCURRENTLY` that timed out after its first phase leaves an INVALID index,
+ * which its `IF NOT EXISTS` would then take for done: it is dropped before the statement is tried again.
+ */
+async function dropInvalidIndexLeftBy (knex: Knex, statement: string, session: unknown): Promise<void> {
+  const name = concurrentIndex.exec(statement)?.[1]
+  if (name === undefined) return
+  const { rows } = await knex.raw<{ rows: Array<{ invalid: boolean }> }>(
+    'SELECT NOT indisvalid AS invalid FROM pg_index WHERE indexrelid = to_regclass(?)', [name]
+  ).connection(session)
+  // The name is the revision's own text, matched as an identifier above: no caller's string.
+  if (rows[0]?.invalid === true) await knex.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`).connection(session)
 }
 
 function sessionSettings (local: boolean): string {
@@ -106,14 +216,18 @@ function sessionValues (run: StepRun): string[] {
 const versionRows = `removed AS (DELETE FROM ${tables.alembicVersion} WHERE NOT (version_num = ANY (CAST(? AS varchar[])))),
   added AS (INSERT INTO ${tables.alembicVersion} (version_num) SELECT unnest(CAST(? AS varchar[])) ON CONFLICT (version_num) DO NOTHING)`
 
-const recordUp = `WITH ${versionRows},
-  pinned AS (INSERT INTO ${tables.revisions} (revision, checksum) VALUES (?, ?)
-    ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at),
+/** Done: no longer under way. */
+const unmarked = `unmarked AS (DELETE FROM ${tables.interrupted} WHERE revision = ?)`
+
+const recordUp = `WITH ${versionRows}, ${unmarked},
+  pinned AS (INSERT INTO ${tables.revisions} (revision, checksum, down_revisions, description, breaking) VALUES (?, ?, CAST(? AS jsonb), ?, ?)
+    ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
+      down_revisions = EXCLUDED.down_revisions, description = EXCLUDED.description, breaking = EXCLUDED.breaking),
   listed AS (INSERT INTO ${tables.knexMigrations} (name, batch, migration_time)
     SELECT ?, coalesce(max(batch), 0) + 1, now() FROM ${tables.knexMigrations})
 SELECT pg_notify(?, ?)`
 
-const recordDown = `WITH ${versionRows},
+const recordDown = `WITH ${versionRows}, ${unmarked},
   unpinned AS (DELETE FROM ${tables.revisions} WHERE revision = ?),
   unlisted AS (DELETE FROM ${tables.knexMigrations} WHERE name = ?)
 SELECT pg_notify(?, ?)`
@@ -121,9 +235,10 @@ SELECT pg_notify(?, ?)`
 /** Every record of the step, and the NOTIFY every replica hears on commit, in one round trip. */
 async function recordStep (db: Knex | Knex.Transaction, revision: Revision, run: StepRun, sql: string[], connection?: unknown): Promise<void> {
   const heads = [...run.headsAfter]
+  const id = revision.revision
   const statement = run.step.direction === 'up'
-    ? db.raw(recordUp, [heads, heads, revision.revision, revision.checksum, revision.revision, versionChannel, heads.join(',')])
-    : db.raw(recordDown, [heads, heads, revision.revision, revision.revision, versionChannel, heads.join(',')])
+    ? db.raw(recordUp, [heads, heads, id, id, revision.checksum, JSON.stringify(revision.downRevisions), revision.description, revision.breaking, id, versionChannel, heads.join(',')])
+    : db.raw(recordDown, [heads, heads, id, id, id, versionChannel, heads.join(',')])
   sql.push(statement.toString())
   await (connection === undefined ? statement : statement.connection(connection))
 }

@@ -13,6 +13,14 @@ import { LockNotAcquiredError, type LockHolder } from './errors.js'
 const lockClass = 0x61697073 // 'aips'
 const lockObject = 1
 
+/**
+ * Whether any session of this database holds the migration lock, as a SQL expression with no
+ * parameters: readable by anyone, taking nothing.
+ */
+export const migrationLockHeldSql = `EXISTS (SELECT FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND classid = ${lockClass} AND objid = ${lockObject} AND objsubid = 2
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
+
 export interface LockOptions {
   readonly waitMs: number
   /** Who we are, for the holder a blocked replica reports. */
@@ -28,6 +36,8 @@ export interface LockContext {
    * that lost its lock.
    */
   readonly session: unknown
+  /** That session's backend process id. */
+  readonly sessionPid: number
 }
 
 /** One attempt at a time per process: queued callers wait here instead of holding pool connections. */
@@ -70,7 +80,10 @@ async function holdingLock<T> (
   const connection = await knex.client.acquireConnection()
   let acquired = false
   try {
-    await knex.raw("SELECT set_config('application_name', ?, false)", [migrationSessionName(options.instance)]).connection(connection)
+    const named = await knex.raw<{ rows: Array<{ pid: number }> }>(
+      "SELECT set_config('application_name', ?, false), pg_backend_pid() AS pid", [migrationSessionName(options.instance)]
+    ).connection(connection)
+    const sessionPid = named.rows[0]?.pid ?? 0
     let delay = 5
     for (;;) {
       const { rows } = await knex.raw<{ rows: Array<{ locked: boolean }> }>(
@@ -86,7 +99,7 @@ async function holdingLock<T> (
       await sleep(Math.min(delay + Math.random() * delay, options.waitMs - waited))
       delay = Math.min(delay * 2, 500)
     }
-    return await work({ waitedMs: performance.now() - started, session: connection })
+    return await work({ waitedMs: performance.now() - started, session: connection, sessionPid })
   } finally {
     await release(knex, connection, acquired)
   }

@@ -1,25 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
-import { createAuditLog, type Operation, type OperationKind, type StepReport } from './audit.js'
+import { createAuditLog, type AuditLog, type Operation, type OperationKind } from './audit.js'
 import { ensureBookkeeping } from './bookkeeping.js'
 import { cancelMigrationStatements } from './cancel.js'
-import { LockNotAcquiredError, MigrationFailedError, MigratorError, OperationNotFoundError, ShuttingDownError, StampNotAllowedError } from './errors.js'
-import { executeStep, writeVersionTable } from './executor.js'
+import { OperationNotFoundError, ShuttingDownError } from './errors.js'
 import type { RevisionGraph } from './graph.js'
-import { withMigrationLock } from './lock.js'
+import { defaultLockRetryPolicy, type LockRetryPolicy } from './lock-retry.js'
 import type { MigratorObserver } from './observer.js'
-import { headsAfterStep, isForward, planMigration, type PlanStep } from './planner.js'
 import { preparedOnPool, recordNoOpUpgrade, type PreparedQuery } from './no-op.js'
-import { reconcileBookkeeping } from './reconcile.js'
+import { checkState, nothingToDoResult, runUnderLock, type MigrationResult, type MigratorLogger, type OperationContext, type OperationRequest } from './operation.js'
 import type { Revision } from './revision.js'
-import { readDatabaseState, verifyDatabaseState, type DatabaseState } from './state.js'
-import { parseTarget, resolveStampTarget, resolveTarget } from './targets.js'
+import { readDatabaseState, type DatabaseState } from './state.js'
+import { historyOf, viewOf, type HistoryEntry, type SchemaStatus, type StateView } from './status.js'
+import { parsedTarget, type ParsedTarget } from './targets.js'
 
-export interface MigratorLogger {
-  info (object: object, message: string): void
-  warn (object: object, message: string): void
-  error (object: object, message: string): void
-}
+export type { HistoryEntry, MigrationResult, MigratorLogger, SchemaStatus, StateView }
 
 export interface MigratorOptions {
   readonly knex: Knex
@@ -28,24 +23,12 @@ export interface MigratorOptions {
   readonly instance: string
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
+  /** How a statement that fails on `lock_timeout` is retried; 5 retries from 500 ms by default. */
+  readonly lockRetry?: Partial<LockRetryPolicy>
   /** `statement_timeout` inside each migration; 0 or unset is none. */
   readonly statementTimeoutMs?: number
   readonly logger: MigratorLogger
   readonly observer?: MigratorObserver
-}
-
-export interface SchemaStatus {
-  readonly current: string[]
-  readonly heads: string[]
-  readonly upToDate: boolean
-  readonly pending: string[]
-}
-
-export interface MigrationResult {
-  readonly from: string[]
-  readonly to: string[]
-  readonly dryRun: boolean
-  readonly steps: StepReport[]
 }
 
 export interface MigrateRequest {
@@ -62,39 +45,39 @@ export interface StampRequest {
   readonly allowBackwards: boolean
 }
 
-export interface HistoryEntry {
-  readonly revision: string
-  readonly downRevisions: string[]
-  readonly description: string
-  readonly createDate: string
-  readonly isHead: boolean
-  readonly applied: boolean
-  readonly appliedAt: string | null
-}
-
-type Direction = 'up' | 'down'
-
 /** The verbs: one implementation behind the HTTP routes and the command line. */
 export class SchemaMigrator {
   readonly graph: RevisionGraph
   private readonly knex: Knex
   private readonly prepared: PreparedQuery
-  private readonly options: MigratorOptions
-  private readonly audit
+  private readonly context: OperationContext
+  private readonly audit: AuditLog
   private bookkeepingReady = false
   private readonly checksums: Record<string, string>
   /** Every operation under way, in a request or in the background: shutdown waits on them. */
   private readonly running = new Set<Promise<unknown>>()
   private stopping = false
-  private lastStatus: { readonly state: DatabaseState, readonly status: SchemaStatus } | null = null
+  private lastView: { readonly state: DatabaseState, readonly view: StateView } | null = null
 
-  constructor (options: MigratorOptions) {
-    this.options = options
+  constructor (private readonly options: MigratorOptions) {
     this.knex = options.knex
     this.prepared = preparedOnPool(options.knex)
     this.graph = options.graph
     this.audit = createAuditLog(options.knex)
     this.checksums = Object.fromEntries(options.graph.all().map((revision) => [revision.revision, revision.checksum]))
+    this.context = {
+      knex: options.knex,
+      graph: options.graph,
+      audit: this.audit,
+      instance: options.instance,
+      lockWaitMs: options.lockWaitMs,
+      lockTimeoutMs: options.lockTimeoutMs,
+      statementTimeoutMs: options.statementTimeoutMs,
+      lockRetry: { ...defaultLockRetryPolicy, ...options.lockRetry },
+      logger: options.logger,
+      observer: options.observer,
+      stopping: () => this.stopping,
+    }
   }
 
   async state (): Promise<DatabaseState> {
@@ -105,18 +88,14 @@ export class SchemaMigrator {
     return this.statusOf(await this.state())
   }
 
-  /** Memoized on the state object: the cached state answers every probe until it is read again. */
   statusOf (state: DatabaseState): SchemaStatus {
-    if (this.lastStatus?.state !== state) this.lastStatus = { state, status: this.computeStatus(state) }
-    return this.lastStatus.status
+    return this.viewOf(state).status
   }
 
-  private computeStatus (state: DatabaseState): SchemaStatus {
-    const applied = this.graph.closure(state.heads.filter((id) => this.graph.has(id)))
-    const pending = this.graph.all().filter((revision) => !applied.has(revision.revision)).map((revision) => revision.revision)
-    const heads = [...this.graph.heads]
-    const upToDate = pending.length === 0 && sameSet(state.heads, heads)
-    return { current: state.heads, heads, upToDate, pending }
+  /** Memoized on the state object: the cached state answers every probe until it is read again. */
+  viewOf (state: DatabaseState): StateView {
+    if (this.lastView?.state !== state) this.lastView = { state, view: viewOf(this.graph, state) }
+    return this.lastView.view
   }
 
   revision (ref: string): Revision {
@@ -125,42 +104,34 @@ export class SchemaMigrator {
 
   async history (): Promise<HistoryEntry[]> {
     const state = await this.state()
-    const applied = this.graph.closure(state.heads.filter((id) => this.graph.has(id)))
-    const heads = new Set(this.graph.heads)
-    return [...this.graph.all()].reverse().map((revision) => ({
-      revision: revision.revision,
-      downRevisions: [...revision.downRevisions],
-      description: revision.description,
-      createDate: revision.createDate,
-      isHead: heads.has(revision.revision),
-      applied: applied.has(revision.revision),
-      appliedAt: state.applied.get(revision.revision)?.appliedAt ?? null,
-    }))
+    return historyOf(this.graph, this.viewOf(state), state)
   }
 
   async upgrade (request: MigrateRequest): Promise<MigrationResult> {
-    const fast = await this.noOpUpgrade(request)
+    const operation = this.operationRequest('upgrade', request, null)
+    const fast = await this.noOpUpgrade(operation)
     if (fast !== null) return fast
-    return this.run('upgrade', request, null)
+    return this.run(operation)
   }
 
   async downgrade (request: MigrateRequest): Promise<MigrationResult> {
-    return this.run('downgrade', request, null)
+    return this.run(this.operationRequest('downgrade', request, null))
   }
 
   async stamp (request: StampRequest): Promise<MigrationResult> {
-    return this.run('stamp', { target: request.target, actor: request.actor }, request)
+    return this.run(this.operationRequest('stamp', request, { purge: request.purge === true, allowBackwards: request.allowBackwards }))
   }
 
   /** Validates now, answers with the queued operation, and runs it after the caller has moved on. */
   async submit (kind: 'upgrade' | 'downgrade', request: MigrateRequest): Promise<Operation> {
-    await this.preflight(kind, request.target, null)
-    await this.ensureBookkeeping()
-    const operation = await this.audit.open({ kind, target: request.target, dryRun: request.dryRun === true, actor: request.actor, instance: this.options.instance, status: 'queued' })
-    this.run(kind, request, null, operation.id).catch((error: unknown) => {
-      this.options.logger.error({ err: error, operation: operation.id }, 'background migration failed')
+    const operation = this.operationRequest(kind, request, null)
+    const ahead = await this.preflight(operation)
+    if (ahead !== null) return this.operation((await this.recordNothingToDo(operation, ahead)).id)
+    const queued = await this.audit.open({ kind, target: request.target, dryRun: operation.dryRun, actor: request.actor, instance: this.options.instance, status: 'queued' })
+    this.track(runUnderLock(this.context, operation, queued.id, true)).catch((error: unknown) => {
+      this.options.logger.error({ err: error, operation: queued.id }, 'background migration failed')
     })
-    return operation
+    return queued
   }
 
   async operations (limit: number): Promise<Operation[]> {
@@ -171,6 +142,15 @@ export class SchemaMigrator {
     const operation = await this.audit.get(id)
     if (operation === null) throw new OperationNotFoundError(id)
     return operation
+  }
+
+  /**
+   * At start-up: an operation a dead process left part-way through a non-transactional
+   * revision is closed as interrupted now, not only when the next migration starts.
+   */
+  async closeInterrupted (): Promise<void> {
+    const closed = await this.audit.closeInterrupted()
+    if (closed > 0) this.options.logger.warn({ closed }, 'closed operations cut off part-way through a non-transactional revision; the next upgrade resumes it')
   }
 
   /** Resolves once every operation under way has ended. */
@@ -200,38 +180,58 @@ export class SchemaMigrator {
     }
   }
 
+  /** Parses the target once: a syntax error fails here, before anything is read. */
+  private operationRequest (kind: OperationKind, request: MigrateRequest, stamp: OperationRequest['stamp']): OperationRequest {
+    return { kind, target: parsedTarget(request.target), dryRun: request.dryRun === true, actor: request.actor, stamp }
+  }
+
   /**
    * The common deploy with nothing new: one statement that checks the database is at the
    * graph's heads and records the succeeded operation, no lock. Anything else takes the full path.
    */
-  private async noOpUpgrade (request: MigrateRequest): Promise<MigrationResult | null> {
-    if (request.dryRun === true || !this.bookkeepingReady || !this.isNoOpAtHeads(request.target)) return null
+  private async noOpUpgrade (request: OperationRequest): Promise<MigrationResult | null> {
+    if (request.dryRun || !this.bookkeepingReady || !this.namesTheHeads(request.target)) return null
     const { recorded, heads } = await recordNoOpUpgrade(this.prepared, {
-      target: request.target,
+      target: request.target.text,
       actor: request.actor,
       instance: this.options.instance,
       heads: this.graph.heads,
       checksums: this.checksums,
     })
-    return recorded ? { from: heads, to: heads, dryRun: false, steps: [] } : null
+    return recorded ? { from: heads, to: heads, dryRun: false, steps: [], ahead: [] } : null
   }
 
-  /** Whether upgrading to `target` from the graph's heads has nothing to do; a bad target is the full path's to report. */
-  private isNoOpAtHeads (target: string): boolean {
+  /** Whether the target is where the graph's heads are, whatever the database holds; a bad one is the full path's to report. */
+  private namesTheHeads (target: ParsedTarget): boolean {
+    const { expression } = target
+    const heads = this.graph.heads
+    if (heads.length === 0) return false
+    if (expression.kind === 'heads') return true
+    if (expression.kind === 'head') return heads.length === 1
+    if (expression.kind !== 'revision') return false
     try {
-      return planMigration(this.graph, this.graph.heads, resolveTarget(this.graph, this.graph.heads, target, 'up').heads).length === 0
+      return heads.length === 1 && heads[0] === this.graph.resolveRevision(expression.ref)
     } catch {
       return false
     }
   }
 
-  /** Fails fast, without the lock, on what no state of the database could make valid. */
-  private async preflight (kind: OperationKind, target: string, stamp: StampRequest | null): Promise<void> {
+  /**
+   * Fails fast, without the lock, on what no state of the database could make valid; a
+   * newer release's database with nothing to do in this code's terms is returned as such.
+   */
+  private async preflight (request: OperationRequest): Promise<{ state: DatabaseState, result: MigrationResult } | null> {
     if (this.stopping) throw new ShuttingDownError(null)
-    parseTarget(target)
     const state = await this.state()
-    verifyDatabaseState(this.graph, state, stamp === null ? 'all' : stampCheck(stamp))
-    if (stamp === null) resolveTarget(this.graph, state.heads, target, kind === 'upgrade' ? 'up' : 'down')
+    const { analysis, nothingToDo } = checkState(this.context, request, state)
+    await this.ensureBookkeeping()
+    return nothingToDo ? { state, result: nothingToDoResult(this.context, request, state, analysis) } : null
+  }
+
+  private async recordNothingToDo (request: OperationRequest, ahead: { state: DatabaseState, result: MigrationResult }): Promise<Operation> {
+    const operation = await this.audit.open({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, status: 'running' })
+    await this.audit.update(operation.id, { status: 'succeeded', from: ahead.state.heads, to: ahead.state.heads, steps: [], finished: true })
+    return operation
   }
 
   private async ensureBookkeeping (): Promise<void> {
@@ -240,148 +240,19 @@ export class SchemaMigrator {
     this.bookkeepingReady = true
   }
 
-  private run (kind: OperationKind, request: MigrateRequest, stamp: StampRequest | null, queuedId?: string): Promise<MigrationResult> {
-    const work = this.runOperation(kind, request, stamp, queuedId)
+  private async run (request: OperationRequest): Promise<MigrationResult> {
+    const ahead = await this.preflight(request)
+    if (ahead !== null) {
+      await this.recordNothingToDo(request, ahead)
+      return ahead.result
+    }
+    const operation = await this.audit.open({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, status: 'running' })
+    return this.track(runUnderLock(this.context, request, operation.id, false))
+  }
+
+  private track<T> (work: Promise<T>): Promise<T> {
     const settled: Promise<unknown> = work.catch(() => undefined).finally(() => this.running.delete(settled))
     this.running.add(settled)
     return work
   }
-
-  private async runOperation (kind: OperationKind, request: MigrateRequest, stamp: StampRequest | null, queuedId?: string): Promise<MigrationResult> {
-    const dryRun = request.dryRun === true
-    if (queuedId === undefined) {
-      await this.preflight(kind, request.target, stamp)
-      await this.ensureBookkeeping()
-    }
-    const operation = queuedId ?? (await this.audit.open({ kind, target: request.target, dryRun, actor: request.actor, instance: this.options.instance, status: 'running' })).id
-    const log = { operation, kind, target: request.target, dryRun }
-    const steps: StepReport[] = []
-    try {
-      const result = await withMigrationLock(this.knex, {
-        waitMs: this.options.lockWaitMs,
-        instance: this.options.instance,
-        onWait: () => { if (this.stopping) throw new ShuttingDownError(null) },
-      }, async ({ waitedMs, session }) => {
-        this.options.observer?.onLockAcquired?.({ waitMs: waitedMs })
-        if (queuedId !== undefined) await this.audit.update(operation, { status: 'running' })
-        const abandoned = await this.audit.closeAbandoned(operation)
-        if (abandoned > 0) this.options.logger.warn({ abandoned }, 'closed operations whose process died mid-way')
-        this.options.logger.info({ ...log, lockWaitMs: Math.round(waitedMs) }, 'migration lock acquired')
-        // Read again under the lock: another replica may have done the work meanwhile.
-        const state = await this.state()
-        verifyDatabaseState(this.graph, state, stamp === null ? 'all' : stampCheck(stamp))
-        await this.audit.update(operation, { from: state.heads })
-        if (stamp !== null) return this.stampUnderLock(state, stamp, session)
-        await reconcileBookkeeping(this.knex, this.graph, state)
-        return this.migrateUnderLock(state, kind === 'upgrade' ? 'up' : 'down', request, steps, operation, session)
-      })
-      await this.audit.update(operation, { status: 'succeeded', to: result.to, steps: result.steps, finished: true })
-      return result
-    } catch (error) {
-      const enriched = error instanceof LockNotAcquiredError ? await this.withHolderOperation(error) : error
-      await this.audit.update(operation, { status: 'failed', steps, error: describe(enriched), finished: true })
-        .catch((auditError: unknown) => this.options.logger.error({ err: auditError, operation }, 'could not record the failed operation'))
-      throw enriched
-    }
-  }
-
-  private async migrateUnderLock (state: DatabaseState, direction: Direction, request: MigrateRequest, steps: StepReport[], operation: string, session: unknown): Promise<MigrationResult> {
-    const target = resolveTarget(this.graph, state.heads, request.target, direction)
-    const plan = planMigration(this.graph, state.heads, target.heads)
-    const dryRun = request.dryRun === true
-    const execute = async (dryRunTransaction?: Knex.Transaction): Promise<string[]> => {
-      let heads = state.heads
-      for (const [index, step] of plan.entries()) {
-        const headsAfter = headsAfterStep(this.graph, heads, step)
-        const context = { operation, revision: step.revision, direction: step.direction, step: index + 1, of: plan.length, dryRun }
-        if (this.stopping) throw new ShuttingDownError(step.revision)
-        this.options.logger.info(context, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
-        try {
-          steps.push(await this.executeObserved(step, headsAfter, session, dryRunTransaction))
-        } catch (error) {
-          this.options.logger.error({ ...context, err: error }, `${step.revision} failed`)
-          // Cancelled by shutdown past its grace period: rolled back, not broken.
-          if (this.stopping && error instanceof MigrationFailedError && error.databaseCode === queryCanceled) throw new ShuttingDownError(step.revision)
-          throw error
-        }
-        this.options.logger.info({ ...context, durationMs: steps.at(-1)?.durationMs }, `${step.revision} done`)
-        heads = headsAfter
-        if (dryRunTransaction === undefined) await this.audit.update(operation, { steps })
-      }
-      return heads
-    }
-    if (!dryRun) {
-      const to = await execute()
-      return { from: state.heads, to, dryRun, steps }
-    }
-    let to: string[] = state.heads
-    await this.knex.transaction(async (trx) => {
-      to = await execute(trx)
-      await trx.rollback(dryRunRollback)
-    }, { connection: session }).catch((error: unknown) => {
-      if (error !== dryRunRollback) throw error
-    })
-    return { from: state.heads, to, dryRun, steps }
-  }
-
-  private async executeObserved (step: PlanStep, headsAfter: readonly string[], session: unknown, dryRun: Knex.Transaction | undefined): Promise<StepReport> {
-    const started = performance.now()
-    const event = { revision: step.revision, direction: step.direction }
-    try {
-      const report = await executeStep(this.knex, this.graph, {
-        step,
-        headsAfter,
-        lockTimeoutMs: this.options.lockTimeoutMs,
-        statementTimeoutMs: this.options.statementTimeoutMs,
-        session,
-        dryRun,
-      })
-      this.options.observer?.onStep?.({ ...event, outcome: dryRun === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
-      return report
-    } catch (error) {
-      this.options.observer?.onStep?.({ ...event, outcome: 'failed', durationMs: performance.now() - started })
-      throw error
-    }
-  }
-
-  private async stampUnderLock (state: DatabaseState, request: StampRequest, session: unknown): Promise<MigrationResult> {
-    const target = resolveStampTarget(this.graph, state.heads, request.target, request.purge === true)
-    const known = state.heads.filter((id) => this.graph.has(id))
-    if (!request.allowBackwards && !(known.length === state.heads.length && isForward(this.graph, known, target.heads))) {
-      throw new StampNotAllowedError(request.target)
-    }
-    await this.knex.transaction(async (trx) => {
-      await writeVersionTable(trx, target.heads)
-    }, { connection: session })
-    await reconcileBookkeeping(this.knex, this.graph, await this.state(), { repin: true })
-    this.options.logger.info({ from: state.heads, to: target.heads }, 'stamped')
-    return { from: state.heads, to: target.heads, dryRun: false, steps: [] }
-  }
-
-  private async withHolderOperation (error: LockNotAcquiredError): Promise<LockNotAcquiredError> {
-    if (error.holder === null) return error
-    const running = await this.audit.runningOn(error.holder.instance).catch(() => null)
-    if (running === null) return error
-    return new LockNotAcquiredError(error.waitedMs, { ...error.holder, operation: `${running.kind} ${running.target} (${running.id})`, since: running.startedAt })
-  }
-}
-
-const dryRunRollback = new Error('dry run: rolled back')
-const queryCanceled = '57014'
-
-/** `stamp` is the way out of a changed checksum; `stamp --purge` also out of an unknown revision. */
-function stampCheck (request: StampRequest): 'unknown-only' | 'nothing' {
-  return request.purge === true ? 'nothing' : 'unknown-only'
-}
-
-function describe (error: unknown) {
-  if (error instanceof MigratorError) {
-    const fields = error as unknown as { revision?: string, databaseCode?: string | null }
-    return { kind: error.kind, message: error.message, revision: fields.revision, code: fields.databaseCode }
-  }
-  return { kind: 'internal', message: (error as Error).message }
-}
-
-function sameSet (a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((item) => b.includes(item))
 }

@@ -8,6 +8,12 @@ export type TargetExpression =
   | { readonly kind: 'revision', readonly ref: string }
   | { readonly kind: 'relative', readonly from: string | null, readonly steps: number }
 
+/** A target as the caller wrote it and as it parsed: parsed once per operation, resolved against each state read. */
+export interface ParsedTarget {
+  readonly text: string
+  readonly expression: TargetExpression
+}
+
 export interface ResolvedTarget {
   readonly expression: TargetExpression
   /** The revisions the target names; [] for base. */
@@ -38,9 +44,16 @@ export function parseTarget (text: string): TargetExpression {
   throw new InvalidTargetError(text, 'expected head, heads, base, a revision id or prefix (up to 64 letters, digits or underscores), +N, -N, <rev>+N or <rev>-N with N from 1 to 999999')
 }
 
-/** Where an upgrade or downgrade ends, as Alembic would take it from `current`. */
-export function resolveTarget (graph: RevisionGraph, current: readonly string[], text: string, direction: 'up' | 'down'): ResolvedTarget {
-  const expression = parseTarget(text)
+export function parsedTarget (text: string): ParsedTarget {
+  return { text, expression: parseTarget(text) }
+}
+
+/**
+ * Where an upgrade or downgrade ends, as Alembic would take it from `current`. As in Alembic,
+ * an upgrade to a revision already applied (or to base) leaves everything as it is.
+ */
+export function resolveTarget (graph: RevisionGraph, current: readonly string[], target: string | ParsedTarget, direction: 'up' | 'down'): ResolvedTarget {
+  const { text, expression } = typeof target === 'string' ? parsedTarget(target) : target
   const applied = graph.closure(current)
   // A version table may list an ancestor of another entry; what counts is what is applied.
   const currentHeads = graph.headsOf(applied)
@@ -48,16 +61,8 @@ export function resolveTarget (graph: RevisionGraph, current: readonly string[],
     ({ expression, destination, heads: graph.headsOf(desired) })
 
   const toRevision = (id: string | null): ResolvedTarget => {
-    if (id === null) {
-      if (direction === 'up' && applied.size > 0) throw new WrongDirectionError(text, direction, 'base is below the current revision; downgrade instead')
-      return result([], [])
-    }
-    if (direction === 'up') {
-      if (applied.has(id) && !currentHeads.includes(id)) {
-        throw new WrongDirectionError(text, direction, `${id} is already applied, below the current head(s) ${currentHeads.join(', ')}; downgrade instead`)
-      }
-      return result([...applied, ...graph.closure([id])], [id])
-    }
+    if (id === null) return result(direction === 'up' ? applied : [], [])
+    if (direction === 'up') return result([...applied, ...graph.closure([id])], [id])
     if (!applied.has(id)) throw new WrongDirectionError(text, direction, `${id} is not applied; upgrade instead`)
     const removed = graph.descendants(id)
     return result([...applied].filter((revision) => !removed.has(revision)), [id])
@@ -85,8 +90,8 @@ export function resolveTarget (graph: RevisionGraph, current: readonly string[],
  * code does not know are dropped even without purge: being unknown, they are neither ancestors
  * nor descendants of the destination, and keeping them would keep the state no revision explains.
  */
-export function resolveStampTarget (graph: RevisionGraph, current: readonly string[], text: string, purge: boolean): StampTarget {
-  const expression = parseTarget(text)
+export function resolveStampTarget (graph: RevisionGraph, current: readonly string[], target: string | ParsedTarget, purge: boolean): StampTarget {
+  const { text, expression } = typeof target === 'string' ? parsedTarget(target) : target
   const known = graph.headsOf(graph.closure(current.filter((id) => graph.has(id))))
   let destination: string | null
   switch (expression.kind) {

@@ -16,6 +16,7 @@ export interface MigratorPluginOptions {
   readonly instance?: string
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
+  readonly lockRetry?: { readonly retries?: number, readonly baseMs?: number }
   readonly observer?: MigratorObserver
   readonly statementTimeoutMs?: number
 }
@@ -29,11 +30,21 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
     instance: options.instance ?? `${hostname()}:${process.pid}`,
     lockWaitMs: options.lockWaitMs,
     lockTimeoutMs: options.lockTimeoutMs,
+    lockRetry: definedOnly(options.lockRetry ?? {}),
     statementTimeoutMs: options.statementTimeoutMs,
     logger: fastify.log,
     observer: options.observer,
   })
   fastify.decorate('migrator', migrator)
+  // Said at start-up, not at the next migration; not waited for, as a database not there yet is the probes' to report.
+  let closing: Promise<void> = Promise.resolve()
+  fastify.addHook('onReady', async () => {
+    closing = migrator.closeInterrupted().catch((error: unknown) => fastify.log.warn({ err: error }, 'could not check for interrupted operations'))
+  })
   // Registered after knex, so this runs before the pool is destroyed.
-  fastify.addHook('onClose', async () => { await migrator.idle() })
+  fastify.addHook('onClose', async () => { await Promise.all([closing, migrator.idle()]) })
 }, { name: 'migrator', dependencies: ['knex'] })
+
+function definedOnly<T extends object> (settings: T): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>
+}

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { onRequestHookHandler, RouteHandlerMethod } from 'fastify'
 import { problem } from '../http/problems.js'
 import { sqlStateOf } from '../migrator/pg-errors.js'
+import type { DatabaseState } from '../migrator/state.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,8 +22,10 @@ const schemaMissing = new Set(['42P01', '42703'])
 export default fp(async (fastify) => {
   const { migrator, schemaState } = fastify
 
-  function assertApplied (required: string, heads: readonly string[]): void {
-    if (migrator.graph.closure(heads.filter((id) => migrator.graph.has(id))).has(required)) return
+  function assertApplied (required: string, state: DatabaseState): void {
+    // A newer release's revisions stand on this code's: what they stand on counts as applied.
+    if (migrator.viewOf(state).analysis.applied.has(required)) return
+    const { heads } = state
     throw problem(503, 'schema-not-ready', 'The database schema is not ready',
       `this endpoint needs revision ${required}; the database is at ${heads.length === 0 ? 'base' : heads.join(', ')}`,
       { currentRevisions: heads, requiredRevision: required })
@@ -32,7 +35,7 @@ export default fp(async (fastify) => {
     const required = route.config?.requiresRevision
     if (required === undefined) return
     if (!migrator.graph.has(required)) throw new Error(`${route.method} ${route.url} requires revision ${required}, which no migration defines`)
-    const gate: onRequestHookHandler = async () => { assertApplied(required, (await schemaState.state()).heads) }
+    const gate: onRequestHookHandler = async () => { assertApplied(required, await schemaState.state()) }
     route.onRequest = [...[route.onRequest ?? []].flat(), gate]
     const handler = route.handler
     route.handler = async function (request, reply) {
@@ -40,7 +43,7 @@ export default fp(async (fastify) => {
         return await handler.call(this, request, reply)
       } catch (error) {
         const code = sqlStateOf(error)
-        if (code !== null && schemaMissing.has(code)) assertApplied(required, (await schemaState.refresh()).heads)
+        if (code !== null && schemaMissing.has(code)) assertApplied(required, await schemaState.refresh())
         throw error
       }
     } satisfies RouteHandlerMethod

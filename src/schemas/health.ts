@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { releaseFields } from './migrations.js'
 
 export const LiveSchema = Type.Object({ status: Type.Literal('ok') })
 
@@ -10,5 +11,6 @@ export const ReadinessSchema = Type.Object({
     heads: Type.Array(Type.String()),
     upToDate: Type.Boolean(),
     pending: Type.Integer(),
+    ...releaseFields,
   }),
 }, { $id: 'Readiness' })

@@ -9,11 +9,26 @@ export const TargetSchema = Type.String({
   description: "Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N`",
 })
 
+export const InterruptedSchema = Type.Object({
+  revision: RevisionIdSchema,
+  direction: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  operation: Type.String({ format: 'uuid', description: 'the operation that was cut off' }),
+  startedAt: Type.String({ format: 'date-time' }),
+}, { $id: 'InterruptedRevision', description: 'a non-transactional revision cut off part-way; the next upgrade runs it again' })
+
+/** What the engine and the probes both say of a database a newer release moved on. */
+export const releaseFields = {
+  ahead: Type.Array(RevisionIdSchema, { description: 'applied revisions this code does not have (a newer release\'s)' }),
+  breaking: Type.Array(RevisionIdSchema, { description: 'the `ahead` revisions this code cannot serve beside' }),
+  interrupted: Type.Union([Type.Ref(InterruptedSchema), Type.Null()]),
+}
+
 export const SchemaStatusSchema = Type.Object({
   current: Revisions,
   heads: Revisions,
   upToDate: Type.Boolean(),
   pending: Revisions,
+  ...releaseFields,
 }, { $id: 'SchemaStatus' })
 
 export const HeadsSchema = Type.Object({
@@ -41,6 +56,7 @@ export const RevisionDetailSchema = Type.Object({
   createDate: Type.String({ format: 'date-time' }),
   isHead: Type.Boolean(),
   transactional: Type.Boolean(),
+  breaking: Type.Boolean(),
   checksum: Type.String(),
   up: Type.Array(Type.String()),
   down: Type.Array(Type.String()),
@@ -68,14 +84,25 @@ export const StepSchema = Type.Object({
   direction: Type.Union([Type.Literal('up'), Type.Literal('down')]),
   description: Type.String(),
   durationMs: Type.Number(),
+  tries: Type.Optional(Type.Integer({ minimum: 1, description: 'more than 1 when lock_timeout made it try again' })),
+  resumed: Type.Optional(Type.Boolean({ description: 'a revision cut off earlier, run again from its start' })),
   sql: Type.Array(Type.String()),
 }, { $id: 'MigrationStep' })
+
+export const BlockerSchema = Type.Object({
+  pid: Type.Integer(),
+  applicationName: Type.String(),
+  state: Type.Union([Type.String(), Type.Null()]),
+  transactionAgeMs: Type.Union([Type.Integer(), Type.Null()]),
+  query: Type.String({ description: 'the start of its current or last query' }),
+}, { $id: 'Blocker', description: 'a session that held what a migration waited for when its lock_timeout ran out' })
 
 export const MigrationResultSchema = Type.Object({
   from: Revisions,
   to: Revisions,
   dryRun: Type.Boolean(),
   steps: Type.Array(Type.Ref(StepSchema)),
+  ahead: Type.Array(RevisionIdSchema, { description: 'applied revisions this code does not have, left as they are' }),
 }, { $id: 'MigrationResult' })
 
 export const OperationSchema = Type.Object({
@@ -92,6 +119,8 @@ export const OperationSchema = Type.Object({
     message: Type.String(),
     revision: Type.Optional(Type.String()),
     code: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    tries: Type.Optional(Type.Integer()),
+    blockers: Type.Optional(Type.Array(Type.Ref(BlockerSchema))),
   }), Type.Null()]),
   actor: Type.String(),
   instance: Type.String(),
@@ -103,4 +132,4 @@ export const OperationListSchema = Type.Object({
   operations: Type.Array(Type.Ref(OperationSchema)),
 }, { $id: 'MigrationOperationList' })
 
-export const migrationSchemas = [SchemaStatusSchema, HeadsSchema, HistoryEntrySchema, HistorySchema, RevisionDetailSchema, StepSchema, MigrationResultSchema, OperationSchema, OperationListSchema]
+export const migrationSchemas = [InterruptedSchema, BlockerSchema, SchemaStatusSchema, HeadsSchema, HistoryEntrySchema, HistorySchema, RevisionDetailSchema, StepSchema, MigrationResultSchema, OperationSchema, OperationListSchema]

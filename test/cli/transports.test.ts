@@ -44,7 +44,7 @@ async function versionTable (): Promise<string[]> {
 t.test('at base: current prints nothing, check fails, both transports alike', async (t) => {
   const [viaDb, viaService] = await both(['current', '--json'])
   t.equal(viaDb.code, 0)
-  t.same(viaDb.json(), { current: [], heads: [r4], upToDate: false, pending: [r1, r2, r3, r4] })
+  t.same(viaDb.json(), { current: [], heads: [r4], upToDate: false, pending: [r1, r2, r3, r4], ahead: [], breaking: [], interrupted: null })
   t.same(viaService.json(), viaDb.json())
   const [text] = await both(['current'])
   t.equal(text.stdout, '')
@@ -119,8 +119,8 @@ t.test('read verbs at head print the same JSON and text through both transports'
 
 t.test('stamp: backwards and forwards, both transports', async (t) => {
   const [viaDb, viaService] = [await direct(['stamp', r3, '--json']), await remote(['stamp', 'heads', '--json'])]
-  t.same(viaDb.json(), { from: [r4], to: [r3], dryRun: false, steps: [] })
-  t.same(viaService.json(), { from: [r3], to: [r4], dryRun: false, steps: [] })
+  t.same(viaDb.json(), { from: [r4], to: [r3], dryRun: false, steps: [], ahead: [] })
+  t.same(viaService.json(), { from: [r3], to: [r4], dryRun: false, steps: [], ahead: [] })
   t.same(await versionTable(), [r4])
   const text = await remote(['stamp', 'head'])
   t.equal(text.stdout, `Stamped ${r4} -> ${r4}\n`)

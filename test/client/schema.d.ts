@@ -97,7 +97,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database answers and the schema is at head */
+        /** The database answers and the schema is at head, or compatibly ahead of it */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -467,6 +467,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description a session that held what a migration waited for when its lock_timeout ran out */
+        Blocker: {
+            applicationName: string;
+            pid: number;
+            /** @description the start of its current or last query */
+            query: string;
+            state: string | null;
+            transactionAgeMs: number | null;
+        };
         CheckConstraint: {
             /** @description `pg_get_constraintdef` */
             definition: string;
@@ -605,14 +614,32 @@ export interface components {
              */
             revision: string;
         };
+        /** @description a non-transactional revision cut off part-way; the next upgrade runs it again */
+        InterruptedRevision: {
+            direction: "up" | "down";
+            /**
+             * Format: uuid
+             * @description the operation that was cut off
+             */
+            operation: string;
+            /**
+             * @description a revision id
+             * @example c3d4e5f6g7h8
+             */
+            revision: string;
+            /** Format: date-time */
+            startedAt: string;
+        };
         MigrationOperation: {
             actor: string;
             dryRun: boolean;
             error: {
+                blockers?: components["schemas"]["Blocker"][];
                 code?: string | null;
                 kind: string;
                 message: string;
                 revision?: string;
+                tries?: number;
             } | null;
             finishedAt: string | null;
             from: string[] | null;
@@ -631,6 +658,8 @@ export interface components {
             operations: components["schemas"]["MigrationOperation"][];
         };
         MigrationResult: {
+            /** @description applied revisions this code does not have, left as they are */
+            ahead: string[];
             dryRun: boolean;
             from: string[];
             steps: components["schemas"]["MigrationStep"][];
@@ -640,12 +669,16 @@ export interface components {
             description: string;
             direction: "up" | "down";
             durationMs: number;
+            /** @description a revision cut off earlier, run again from its start */
+            resumed?: boolean;
             /**
              * @description a revision id
              * @example c3d4e5f6g7h8
              */
             revision: string;
             sql: string[];
+            /** @description more than 1 when lock_timeout made it try again */
+            tries?: number;
         };
         ModelRun: {
             /**
@@ -859,14 +892,20 @@ export interface components {
                 reachable: boolean;
             };
             schema: {
+                /** @description applied revisions this code does not have (a newer release's) */
+                ahead: string[];
+                /** @description the `ahead` revisions this code cannot serve beside */
+                breaking: string[];
                 current: string[];
                 heads: string[];
+                interrupted: components["schemas"]["InterruptedRevision"] | null;
                 pending: number;
                 upToDate: boolean;
             };
             status: "ready" | "unready";
         };
         RevisionDetail: {
+            breaking: boolean;
             checksum: string;
             /** Format: date-time */
             createDate: string;
@@ -902,8 +941,13 @@ export interface components {
             revision: string | null;
         };
         SchemaStatus: {
+            /** @description applied revisions this code does not have (a newer release's) */
+            ahead: string[];
+            /** @description the `ahead` revisions this code cannot serve beside */
+            breaking: string[];
             current: string[];
             heads: string[];
+            interrupted: components["schemas"]["InterruptedRevision"] | null;
             pending: string[];
             upToDate: boolean;
         };

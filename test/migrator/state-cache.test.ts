@@ -3,7 +3,7 @@ import { SchemaStateCache } from '../../src/migrator/state-cache.js'
 import type { DatabaseState } from '../../src/migrator/state.js'
 
 function stateAt (...heads: string[]): DatabaseState {
-  return { heads, applied: new Map() }
+  return { heads, applied: new Map(), interrupted: null }
 }
 
 /** A read the test finishes by hand, to hold reads in flight. */

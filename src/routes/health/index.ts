@@ -16,7 +16,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       operationId: 'getReadiness',
       tags: ['health'],
-      summary: 'The database answers and the schema is at head',
+      summary: 'The database answers and the schema is at head, or compatibly ahead of it',
       response: { 200: Type.Ref(ReadinessSchema), 503: Type.Ref(ReadinessSchema) },
     },
   }, async (_request, reply) => {
@@ -26,14 +26,15 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       return await reply.code(503).send({
         status: 'unready',
         database: { reachable: false },
-        schema: { current: [], heads: [...fastify.migrator.graph.heads], upToDate: false, pending: fastify.migrator.graph.all().length },
+        schema: { current: [], heads: [...fastify.migrator.graph.heads], upToDate: false, pending: fastify.migrator.graph.all().length, ahead: [], breaking: [], interrupted: null },
       })
     }
-    const status = fastify.migrator.statusOf(state)
-    return await reply.code(status.upToDate ? 200 : 503).send({
-      status: status.upToDate ? 'ready' : 'unready',
+    // Ready at this code's heads, and behind a newer release that only expanded the schema: a rolling deploy keeps serving.
+    const { status, serviceable } = fastify.migrator.viewOf(state)
+    return await reply.code(serviceable ? 200 : 503).send({
+      status: serviceable ? 'ready' : 'unready',
       database: { reachable: true },
-      schema: { current: status.current, heads: status.heads, upToDate: status.upToDate, pending: status.pending.length },
+      schema: { ...status, pending: status.pending.length },
     })
   })
 }

@@ -66,6 +66,7 @@ const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       createDate: revision.createDate,
       isHead: migrator.graph.heads.includes(revision.revision),
       transactional: revision.transactional,
+      breaking: revision.breaking,
       checksum: revision.checksum,
       up: [...revision.up],
       down: [...revision.down],

@@ -41,7 +41,7 @@ t.test('at head, an upgrade is one statement that both checks and records', asyn
     t.equal(sent.length, 1, `${target}: one round trip`)
     t.match(sent[0], /^WITH state AS/, 'the check-and-record statement')
     t.equal(res.statusCode, 200)
-    t.same(res.json(), { from: [r4], to: [r4], dryRun: false, steps: [] })
+    t.same(res.json(), { from: [r4], to: [r4], dryRun: false, steps: [], ahead: [] })
   }
   const [latest] = (await app.inject({ url: '/migrations/operations?limit=1', headers: bearer('read') })).json().operations
   t.match(latest, { kind: 'upgrade', target: 'c3d4', status: 'succeeded', from: [r4], to: [r4], steps: [], error: null, actor: 'migrate', dryRun: false })
@@ -51,7 +51,7 @@ t.test('at head, an upgrade is one statement that both checks and records', asyn
 t.test('a dry run at head still takes the full path and answers the same', async (t) => {
   const res = await upgrade({ target: 'head', dryRun: true })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { from: [r4], to: [r4], dryRun: true, steps: [] })
+  t.same(res.json(), { from: [r4], to: [r4], dryRun: true, steps: [], ahead: [] })
 })
 
 t.test('a changed checksum is never recorded as a no-op: 409, and no succeeded row', async (t) => {
@@ -90,5 +90,5 @@ t.test('a fresh process at head answers the no-op through the full path first', 
   const other = await buildTestApp(t, url)
   const res = await other.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { from: [r4], to: [r4], dryRun: false, steps: [] })
+  t.same(res.json(), { from: [r4], to: [r4], dryRun: false, steps: [], ahead: [] })
 })

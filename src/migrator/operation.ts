@@ -1,0 +1,218 @@
+import type { Knex } from 'knex'
+import { aheadOutcome } from './ahead.js'
+import type { AuditLog, OperationKind, StepReport } from './audit.js'
+import { verifyDatabaseState, type StateAnalysis } from './compatibility.js'
+import { LockNotAcquiredError, MigrationFailedError, MigratorError, ShuttingDownError, StampNotAllowedError } from './errors.js'
+import { executeStep } from './executor.js'
+import { writeVersionTable } from './executor.js'
+import type { RevisionGraph } from './graph.js'
+import { withMigrationLock, type LockContext } from './lock.js'
+import type { LockRetryPolicy } from './lock-retry.js'
+import type { MigratorObserver } from './observer.js'
+import { headsAfterStep, isForward, planMigration, type PlanStep } from './planner.js'
+import { reconcileBookkeeping } from './reconcile.js'
+import { readDatabaseState, type DatabaseState } from './state.js'
+import { resolveStampTarget, resolveTarget, type ParsedTarget } from './targets.js'
+
+export interface MigratorLogger {
+  info (object: object, message: string): void
+  warn (object: object, message: string): void
+  error (object: object, message: string): void
+}
+
+export interface MigrationResult {
+  readonly from: string[]
+  readonly to: string[]
+  readonly dryRun: boolean
+  readonly steps: StepReport[]
+  /** Applied revisions this code lacks: a newer release's, left as they are. */
+  readonly ahead: string[]
+}
+
+/** One upgrade, downgrade or stamp, its target parsed once. */
+export interface OperationRequest {
+  readonly kind: OperationKind
+  readonly target: ParsedTarget
+  readonly dryRun: boolean
+  readonly actor: string
+  /** For a stamp: whether it purges, and whether the caller may move the version backwards. */
+  readonly stamp: { readonly purge: boolean, readonly allowBackwards: boolean } | null
+}
+
+/** What an operation runs with: the engine's parts, and whether the process is stopping. */
+export interface OperationContext {
+  readonly knex: Knex
+  readonly graph: RevisionGraph
+  readonly audit: AuditLog
+  readonly instance: string
+  readonly lockWaitMs: number
+  readonly lockTimeoutMs: number
+  readonly statementTimeoutMs: number | undefined
+  readonly lockRetry: LockRetryPolicy
+  readonly logger: MigratorLogger
+  readonly observer: MigratorObserver | undefined
+  readonly stopping: () => boolean
+}
+
+/**
+ * Checks what no state of the database could make valid and what this state forbids, without
+ * the lock; `nothing-to-do` when a newer release is ahead and there is nothing to do.
+ */
+export function checkState (context: OperationContext, request: OperationRequest, state: DatabaseState): { analysis: StateAnalysis, nothingToDo: boolean } {
+  const analysis = verifyDatabaseState(context.graph, state, stateCheck(request))
+  const nothingToDo = aheadOutcome(context.graph, analysis, { kind: request.kind, target: request.target, purge: request.stamp?.purge === true }) === 'nothing-to-do'
+  if (!nothingToDo && request.stamp === null) resolveTarget(context.graph, analysis.knownHeads, request.target, request.kind === 'upgrade' ? 'up' : 'down')
+  return { analysis, nothingToDo }
+}
+
+/** A newer release is ahead and there is nothing to do: said, and answered with no steps. */
+export function nothingToDoResult (context: OperationContext, request: OperationRequest, state: DatabaseState, analysis: StateAnalysis): MigrationResult {
+  context.logger.warn({ target: request.target.text, ahead: analysis.ahead },
+    `the database is ahead of this code (${analysis.ahead.join(', ')}): nothing to do`)
+  return { from: state.heads, to: state.heads, dryRun: request.dryRun, steps: [], ahead: analysis.ahead }
+}
+
+/** Runs the operation under the cluster-wide lock, recording it in the audit row `operation`. */
+export async function runUnderLock (context: OperationContext, request: OperationRequest, operation: string, queued: boolean): Promise<MigrationResult> {
+  const log = { operation, kind: request.kind, target: request.target.text, dryRun: request.dryRun }
+  const steps: StepReport[] = []
+  try {
+    const result = await withMigrationLock(context.knex, {
+      waitMs: context.lockWaitMs,
+      instance: context.instance,
+      onWait: () => { if (context.stopping()) throw new ShuttingDownError(null) },
+    }, async (lock) => {
+      context.observer?.onLockAcquired?.({ waitMs: lock.waitedMs })
+      if (queued) await context.audit.update(operation, { status: 'running' })
+      const abandoned = await context.audit.closeAbandoned(operation)
+      if (abandoned > 0) context.logger.warn({ abandoned }, 'closed operations whose process died mid-way')
+      context.logger.info({ ...log, lockWaitMs: Math.round(lock.waitedMs) }, 'migration lock acquired')
+      // Read again under the lock: another replica may have done the work meanwhile.
+      const state = await readDatabaseState(context.knex)
+      const checked = checkState(context, request, state)
+      const { analysis } = checked
+      if (checked.nothingToDo) return nothingToDoResult(context, request, state, analysis)
+      await context.audit.update(operation, { from: state.heads })
+      if (request.stamp !== null) return await stampUnderLock(context, request, state, lock)
+      await reconcileBookkeeping(context.knex, context.graph, state)
+      return await migrateUnderLock(context, request, state, analysis, steps, operation, lock)
+    })
+    await context.audit.update(operation, { status: 'succeeded', to: result.to, steps: result.steps, finished: true })
+    return result
+  } catch (error) {
+    const enriched = error instanceof LockNotAcquiredError ? await withHolderOperation(context, error) : error
+    await context.audit.update(operation, { status: 'failed', steps, error: describe(enriched), finished: true })
+      .catch((auditError: unknown) => context.logger.error({ err: auditError, operation }, 'could not record the failed operation'))
+    throw enriched
+  }
+}
+
+async function migrateUnderLock (context: OperationContext, request: OperationRequest, state: DatabaseState, analysis: StateAnalysis, steps: StepReport[], operation: string, lock: LockContext): Promise<MigrationResult> {
+  const { graph } = context
+  const target = resolveTarget(graph, analysis.knownHeads, request.target, request.kind === 'upgrade' ? 'up' : 'down')
+  const plan = planMigration(graph, analysis.knownHeads, target.heads)
+  const execute = async (dryRunTransaction?: Knex.Transaction): Promise<string[]> => {
+    let heads = state.heads
+    for (const [index, step] of plan.entries()) {
+      const headsAfter = headsAfterStep(graph, heads, step)
+      const where = { operation, revision: step.revision, direction: step.direction, step: index + 1, of: plan.length, dryRun: request.dryRun }
+      if (context.stopping()) throw new ShuttingDownError(step.revision)
+      context.logger.info(where, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
+      try {
+        steps.push(await executeObserved(context, step, headsAfter, operation, lock, where, dryRunTransaction))
+      } catch (error) {
+        context.logger.error({ ...where, err: error }, `${step.revision} failed`)
+        // Cancelled by shutdown past its grace period: rolled back, not broken.
+        if (context.stopping() && error instanceof MigrationFailedError && error.databaseCode === queryCanceled) throw new ShuttingDownError(step.revision)
+        throw error
+      }
+      context.logger.info({ ...where, durationMs: steps.at(-1)?.durationMs }, `${step.revision} done`)
+      heads = headsAfter
+      if (dryRunTransaction === undefined) await context.audit.update(operation, { steps })
+    }
+    return heads
+  }
+  if (!request.dryRun) {
+    const to = await execute()
+    return { from: state.heads, to, dryRun: false, steps, ahead: [] }
+  }
+  let to: string[] = state.heads
+  await context.knex.transaction(async (trx) => {
+    to = await execute(trx)
+    await trx.rollback(dryRunRollback)
+  }, { connection: lock.session }).catch((error: unknown) => {
+    if (error !== dryRunRollback) throw error
+  })
+  return { from: state.heads, to, dryRun: true, steps, ahead: [] }
+}
+
+async function executeObserved (context: OperationContext, step: PlanStep, headsAfter: readonly string[], operation: string, lock: LockContext, where: object, dryRun: Knex.Transaction | undefined): Promise<StepReport> {
+  const started = performance.now()
+  const event = { revision: step.revision, direction: step.direction }
+  try {
+    const report = await executeStep(context.knex, context.graph, {
+      step,
+      headsAfter,
+      lockTimeoutMs: context.lockTimeoutMs,
+      statementTimeoutMs: context.statementTimeoutMs,
+      retry: context.lockRetry,
+      session: lock.session,
+      sessionPid: lock.sessionPid,
+      operation,
+      instance: context.instance,
+      dryRun,
+      onRetry: (retry) => context.logger.warn({ ...where, try: retry.try, retryInMs: retry.delayMs, blockers: retry.blockers },
+        `${step.revision} waited past lock_timeout (try ${retry.try} of ${context.lockRetry.retries + 1}): ${retry.message}; trying again in ${retry.delayMs} ms`),
+      onResume: (cutOff) => context.logger.warn({ ...where, cutOffOperation: cutOff.operation, cutOffAt: cutOff.startedAt },
+        `resuming ${step.revision}: operation ${cutOff.operation} was cut off part-way through it; running it again from its start`),
+    })
+    context.observer?.onStep?.({ ...event, outcome: dryRun === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
+    return report
+  } catch (error) {
+    context.observer?.onStep?.({ ...event, outcome: 'failed', durationMs: performance.now() - started })
+    throw error
+  }
+}
+
+async function stampUnderLock (context: OperationContext, request: OperationRequest, state: DatabaseState, lock: LockContext): Promise<MigrationResult> {
+  const { graph } = context
+  const stamp = request.stamp ?? { purge: false, allowBackwards: false }
+  const target = resolveStampTarget(graph, state.heads, request.target, stamp.purge)
+  const known = state.heads.filter((id) => graph.has(id))
+  if (!stamp.allowBackwards && !(known.length === state.heads.length && isForward(graph, known, target.heads))) {
+    throw new StampNotAllowedError(request.target.text)
+  }
+  await context.knex.transaction(async (trx) => {
+    await writeVersionTable(trx, target.heads)
+  }, { connection: lock.session })
+  await reconcileBookkeeping(context.knex, graph, await readDatabaseState(context.knex), { repin: true })
+  context.logger.info({ from: state.heads, to: target.heads }, 'stamped')
+  return { from: state.heads, to: target.heads, dryRun: false, steps: [], ahead: [] }
+}
+
+async function withHolderOperation (context: OperationContext, error: LockNotAcquiredError): Promise<LockNotAcquiredError> {
+  if (error.holder === null) return error
+  const running = await context.audit.runningOn(error.holder.instance).catch(() => null)
+  if (running === null) return error
+  return new LockNotAcquiredError(error.waitedMs, { ...error.holder, operation: `${running.kind} ${running.target} (${running.id})`, since: running.startedAt })
+}
+
+const dryRunRollback = new Error('dry run: rolled back')
+const queryCanceled = '57014'
+
+/** `stamp` is the way out of a changed checksum; `stamp --purge` also out of an unknown revision. */
+function stateCheck (request: OperationRequest): 'all' | 'unknown-only' | 'nothing' {
+  if (request.stamp === null) return 'all'
+  return request.stamp.purge ? 'nothing' : 'unknown-only'
+}
+
+function describe (error: unknown) {
+  if (error instanceof MigrationFailedError) {
+    return { kind: error.kind, message: error.message, revision: error.revision, code: error.databaseCode, tries: error.tries, blockers: [...error.blockers] }
+  }
+  if (error instanceof MigratorError) {
+    const fields = error as unknown as { revision?: string }
+    return { kind: error.kind, message: error.message, revision: fields.revision }
+  }
+  return { kind: 'internal', message: (error as Error).message }
+}

@@ -1,0 +1,73 @@
+import { analyseState, isCompatiblyAhead, type StateAnalysis } from './compatibility.js'
+import type { RevisionGraph } from './graph.js'
+import type { DatabaseState, InterruptedRevision } from './state.js'
+
+export interface SchemaStatus {
+  readonly current: string[]
+  readonly heads: string[]
+  readonly upToDate: boolean
+  readonly pending: string[]
+  /** Applied revisions this code does not have: a newer release's. */
+  readonly ahead: string[]
+  /** The `ahead` revisions that older code cannot live with. */
+  readonly breaking: string[]
+  readonly interrupted: InterruptedRevision | null
+}
+
+/** What one state read means to this code; computed once per read. */
+export interface StateView {
+  readonly status: SchemaStatus
+  readonly analysis: StateAnalysis
+  /**
+   * Whether this code may serve the database: at its heads, or behind a newer release that
+   * only expanded the schema (no breaking revision applied).
+   */
+  readonly serviceable: boolean
+}
+
+export interface HistoryEntry {
+  readonly revision: string
+  readonly downRevisions: string[]
+  readonly description: string
+  readonly createDate: string
+  readonly isHead: boolean
+  readonly applied: boolean
+  readonly appliedAt: string | null
+}
+
+export function viewOf (graph: RevisionGraph, state: DatabaseState): StateView {
+  const analysis = analyseState(graph, state)
+  const heads = [...graph.heads]
+  const upToDate = analysis.pending.length === 0 && sameSet(state.heads, heads)
+  return {
+    status: {
+      current: state.heads,
+      heads,
+      upToDate,
+      pending: analysis.pending,
+      ahead: analysis.ahead,
+      breaking: analysis.breaking,
+      interrupted: state.interrupted,
+    },
+    analysis,
+    serviceable: upToDate || (isCompatiblyAhead(analysis) && analysis.breaking.length === 0),
+  }
+}
+
+/** Every revision of this code, newest first, with whether and when it was applied. */
+export function historyOf (graph: RevisionGraph, view: StateView, state: DatabaseState): HistoryEntry[] {
+  const heads = new Set(graph.heads)
+  return [...graph.all()].reverse().map((revision) => ({
+    revision: revision.revision,
+    downRevisions: [...revision.downRevisions],
+    description: revision.description,
+    createDate: revision.createDate,
+    isHead: heads.has(revision.revision),
+    applied: view.analysis.applied.has(revision.revision),
+    appliedAt: state.applied.get(revision.revision)?.appliedAt ?? null,
+  }))
+}
+
+function sameSet (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item))
+}
