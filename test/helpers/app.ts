@@ -15,6 +15,8 @@ export interface TestAppOptions {
   readonly migrationsDir?: string
   readonly lockWaitMs?: number
   readonly lockTimeoutMs?: number
+  readonly lockRetries?: number
+  readonly lockRetryBaseMs?: number
   readonly instance?: string
   readonly authDisabled?: boolean
   readonly fittedTransformerMaxBytes?: number
@@ -33,7 +35,7 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
         disabled: options.authDisabled ?? false,
         tokens: parseApiTokens(Object.entries(tokens).map(([scope, token]) => `${scope}=${token}`).join(',')),
       },
-      lock: { waitMs: options.lockWaitMs ?? 30_000, lockTimeoutMs: options.lockTimeoutMs ?? 10_000 },
+      lock: { waitMs: options.lockWaitMs ?? 30_000, lockTimeoutMs: options.lockTimeoutMs ?? 10_000, retries: options.lockRetries, retryBaseMs: options.lockRetryBaseMs },
       fittedTransformerMaxBytes: options.fittedTransformerMaxBytes ?? 64 * 1024 * 1024,
       database: { ...defaultDatabaseLimits, ...options.database },
     },

@@ -1,0 +1,40 @@
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { RevisionGraph } from '../../src/migrator/graph.js'
+import type { RevisionDefinition } from '../../src/migrator/revision.js'
+import { defaultMigrationsDir, loadRevisions } from '../../src/migrator/source.js'
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+
+/** This build's revisions, read from src/migrations. */
+export async function shippedGraph (): Promise<RevisionGraph> {
+  return RevisionGraph.build(await loadRevisions(defaultMigrationsDir))
+}
+
+/**
+ * A release's migrations directory: this build's revisions less `without`, plus `extra`
+ * modules, beside a `migrator` directory as in src/, so the modules' imports resolve.
+ */
+export async function releaseDir (t: Teardown, options: { without?: readonly string[], extra?: readonly RevisionDefinition[] } = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'aip-schema-release-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n')
+  const base = join(dir, 'src')
+  const migrations = join(base, 'migrations')
+  await mkdir(migrations, { recursive: true })
+  await symlink(join(root, 'src', 'migrator'), join(base, 'migrator'), 'dir')
+  const without = options.without ?? []
+  for (const file of await readdir(defaultMigrationsDir)) {
+    if (without.some((id) => file.startsWith(`${id}_`))) continue
+    await cp(join(defaultMigrationsDir, file), join(migrations, file))
+  }
+  for (const definition of options.extra ?? []) {
+    await writeFile(join(migrations, `${definition.revision}_test.ts`),
+      `import { defineRevision } from '../migrator/revision.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
+  }
+  return migrations
+}
