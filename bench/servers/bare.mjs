@@ -11,14 +11,14 @@ const app = Fastify({
   genReqId: () => crypto.randomUUID(),
 })
 
-const head = process.env.BENCH_HEAD ?? 'c3d4e5f6g7h8'
+const heads = (process.env.BENCH_HEADS ?? '').split(',')
 app.get('/health/live', async () => ({ status: 'ok' }))
 app.get('/health/ready', async () => ({
   status: 'ready',
   database: { reachable: true },
-  schema: { current: [head], heads: [head], upToDate: true, pending: 0 },
+  schema: { current: heads, heads, upToDate: true, pending: 0 },
 }))
-app.get('/migrations/current', async () => ({ current: [head], heads: [head], upToDate: true, pending: [] }))
+app.get('/migrations/current', async () => ({ current: heads, heads, upToDate: true, pending: [] }))
 
 if (process.env.BENCH_SQL_FILE !== undefined) {
   const captured = JSON.parse(readFileSync(process.env.BENCH_SQL_FILE, 'utf8'))
