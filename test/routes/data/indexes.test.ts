@@ -29,19 +29,19 @@ const someExperiment: string = (await db('experiments').whereLike('name', 'index
 const someDataset: string = (await db('datasets').whereLike('name', 'indexed-%').orderBy('id').offset(11).first('id')).id
 
 /** Every list with none and each one of its documented filters; a cursor page of each follows a long first page. */
-const lists: Array<[table: string, path: () => string]> = [
-  ['model_runs', () => '/model-runs'],
-  ['model_runs', () => '/model-runs?status=running'],
-  ['model_runs', () => '/model-runs?status=completed'],
-  ['model_runs', () => `/model-runs?experimentId=${someExperiment}`],
-  ['model_runs', () => '/model-runs?modelType=model-3'],
-  ['preprocessing_steps', () => '/preprocessing-steps'],
-  ['preprocessing_steps', () => `/preprocessing-steps?datasetId=${someDataset}`],
-  ['preprocessing_steps', () => '/preprocessing-steps?active=false'],
-  ['preprocessing_steps', () => '/preprocessing-steps?active=true'],
-  ['preprocessing_history', () => '/preprocessing-history'],
-  ['preprocessing_history', () => `/preprocessing-history?datasetId=${someDataset}`],
-  ['preprocessing_history', () => '/preprocessing-history?status=failed'],
+const lists: Array<[table: string, path: string]> = [
+  ['model_runs', '/model-runs'],
+  ['model_runs', '/model-runs?status=running'],
+  ['model_runs', '/model-runs?status=completed'],
+  ['model_runs', `/model-runs?experimentId=${someExperiment}`],
+  ['model_runs', '/model-runs?modelType=model-3'],
+  ['preprocessing_steps', '/preprocessing-steps'],
+  ['preprocessing_steps', `/preprocessing-steps?datasetId=${someDataset}`],
+  ['preprocessing_steps', '/preprocessing-steps?active=false'],
+  ['preprocessing_steps', '/preprocessing-steps?active=true'],
+  ['preprocessing_history', '/preprocessing-history'],
+  ['preprocessing_history', `/preprocessing-history?datasetId=${someDataset}`],
+  ['preprocessing_history', '/preprocessing-history?status=failed'],
 ]
 
 interface Issued { sql: string, bindings: readonly unknown[] }
@@ -83,12 +83,12 @@ async function planOf (query: Issued): Promise<PlanNode[]> {
 async function pagesOf (t: Test): Promise<ListPage[]> {
   const pages: ListPage[] = []
   for (const [table, path] of lists) {
-    const first = await listQueryOf(t, table, path())
-    const long = await listQueryOf(t, table, withQuery(path(), 'limit=500'))
+    const first = await listQueryOf(t, table, path)
+    const long = await listQueryOf(t, table, withQuery(path, 'limit=500'))
     const cursor = long.body.nextCursor
-    if (cursor === null) throw new Error(`${path()} has no second page: the data above is too small`)
-    const deep = await listQueryOf(t, table, withQuery(path(), `cursor=${cursor}`))
-    pages.push({ what: path(), table, query: first.query, afterCursor: false }, { what: `${path()} after 500 rows`, table, query: deep.query, afterCursor: true })
+    if (cursor === null) throw new Error(`${path} has no second page: the data above is too small`)
+    const deep = await listQueryOf(t, table, withQuery(path, `cursor=${cursor}`))
+    pages.push({ what: path, table, query: first.query, afterCursor: false }, { what: `${path} after 500 rows`, table, query: deep.query, afterCursor: true })
   }
   return pages
 }
