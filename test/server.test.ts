@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { runServerToExit, startServer } from './helpers/server.js'
+import { shippedHead } from './helpers/shipped.js'
 
 t.test('npm start on the embedded database: at head, survives a restart, owns its DATA_DIR', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'aip-schema-data-'))
@@ -15,7 +16,7 @@ t.test('npm start on the embedded database: at head, survives a restart, owns it
   t.same(await (await fetch(`${first.baseUrl}/health/live`)).json(), { status: 'ok' })
   const ready = await fetch(`${first.baseUrl}/health/ready`)
   t.equal(ready.status, 200)
-  t.match(await ready.json(), { status: 'ready', database: { reachable: true }, schema: { current: ['c3d4e5f6g7h8'], upToDate: true, pending: 0 } })
+  t.match(await ready.json(), { status: 'ready', database: { reachable: true }, schema: { current: [shippedHead], upToDate: true, pending: 0 } })
   const firstOperations = (await (await fetch(`${first.baseUrl}/migrations/operations`)).json() as { operations: Array<{ id: string }> }).operations
   t.equal(firstOperations.length, 1, 'the start-up upgrade is in the audit log')
 

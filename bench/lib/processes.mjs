@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { RevisionGraph } from '../../dist/migrator/graph.js'
+import { loadRevisions } from '../../dist/migrator/source.js'
 
 export const repository = fileURLToPath(new URL('../../', import.meta.url))
 export const benchToken = 'bench-admin'
@@ -70,9 +72,13 @@ export function startService (databaseUrl, env = {}) {
   })
 }
 
-/** The bare Fastify baseline (bench/servers/bare.mjs), with the SQL it should send if any. */
-export function startBare (env = {}) {
-  return start('bench/servers/bare.mjs', env)
+/**
+ * The bare Fastify baseline (bench/servers/bare.mjs), with the SQL it should send if any. Its
+ * probes name the build's own heads, so its answers weigh what the service's do.
+ */
+export async function startBare (env = {}) {
+  const { heads } = RevisionGraph.build(await loadRevisions())
+  return start('bench/servers/bare.mjs', { BENCH_HEADS: heads.join(','), ...env })
 }
 
 export const authorization = { authorization: `Bearer ${benchToken}` }

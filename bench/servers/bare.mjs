@@ -11,14 +11,14 @@ const app = Fastify({
   genReqId: () => crypto.randomUUID(),
 })
 
-const head = process.env.BENCH_HEAD ?? 'c3d4e5f6g7h8'
+const heads = (process.env.BENCH_HEADS ?? '').split(',')
 app.get('/health/live', async () => ({ status: 'ok' }))
 app.get('/health/ready', async () => ({
   status: 'ready',
   database: { reachable: true },
-  schema: { current: [head], heads: [head], upToDate: true, pending: 0 },
+  schema: { current: heads, heads, upToDate: true, pending: 0 },
 }))
-app.get('/migrations/current', async () => ({ current: [head], heads: [head], upToDate: true, pending: [] }))
+app.get('/migrations/current', async () => ({ current: heads, heads, upToDate: true, pending: [] }))
 
 if (process.env.BENCH_SQL_FILE !== undefined) {
   const captured = JSON.parse(readFileSync(process.env.BENCH_SQL_FILE, 'utf8'))
@@ -26,14 +26,16 @@ if (process.env.BENCH_SQL_FILE !== undefined) {
   app.addHook('onClose', () => pool.end())
   const bind = (query, values) => query.sources.map((source) => values[source])
 
+  // One filter per list request: the captured statements are named `<filter>.firstPage` and `<filter>.deepPage`.
   app.get('/model-runs', async (request) => {
     const limit = Number(request.query.limit ?? 50)
-    const values = { status: request.query.status, fetch: limit + 1 }
-    let query = captured.firstPage
+    const filter = request.query.status !== undefined ? 'status' : 'experimentId'
+    const values = { [filter]: request.query[filter], fetch: limit + 1 }
+    let query = captured[`${filter}.firstPage`]
     if (request.query.cursor !== undefined) {
       const key = JSON.parse(Buffer.from(request.query.cursor, 'base64url').toString('utf8'))
       Object.assign(values, { cursorCreatedAt: key.createdAt, cursorId: key.id })
-      query = captured.deepPage
+      query = captured[`${filter}.deepPage`]
     }
     const { rows } = await pool.query(query.sql, bind(query, values))
     const items = rows.slice(0, limit)

@@ -3,8 +3,15 @@ import { runCli as runInProcess } from '../../src/cli/run.js'
 import { runCli as runProcess, type CliRun } from '../helpers/cli.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
 import { startServer } from '../helpers/server.js'
+import { afterSeed, belowShippedHead, seedRevisions, shipped, shippedHead as head, shippedRevisions } from '../helpers/shipped.js'
 
-const [r1, r2, r3, r4] = ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', 'c3d4e5f6g7h8']
+const [r1, r2, r3, r4] = seedRevisions
+
+/** How Alembic's words name a revision the seed does not have: its parents, itself, its description. */
+function laterRevisionLine (id: string): string {
+  const { downRevisions, description } = shipped.get(id)
+  return `${downRevisions.join(', ')} -> ${id}${id === head ? ' (head)' : ''}, ${description}`
+}
 
 const url = await createTestDatabase(t, 'cli_transports')
 const db = testKnex(t, url)
@@ -44,14 +51,14 @@ async function versionTable (): Promise<string[]> {
 t.test('at base: current prints nothing, check fails, both transports alike', async (t) => {
   const [viaDb, viaService] = await both(['current', '--json'])
   t.equal(viaDb.code, 0)
-  t.same(viaDb.json(), { current: [], heads: [r4], upToDate: false, pending: [r1, r2, r3, r4], ahead: [], breaking: [], interrupted: null })
+  t.same(viaDb.json(), { current: [], heads: [head], upToDate: false, pending: shippedRevisions, ahead: [], breaking: [], interrupted: null })
   t.same(viaService.json(), viaDb.json())
   const [text] = await both(['current'])
   t.equal(text.stdout, '')
   const [checkDb, checkService] = await both(['check'])
   t.equal(checkDb.code, 1)
   t.equal(checkService.code, 1)
-  t.match(checkDb.stdout, /FAILED: the database is at <base>, not at head c3d4e5f6g7h8/)
+  t.match(checkDb.stdout, `FAILED: the database is at <base>, not at head ${head}`)
   t.equal(checkService.stdout.split('\n')[0], checkDb.stdout.split('\n')[0])
 })
 
@@ -78,17 +85,21 @@ t.test('a progress line per step on stderr, a summary on stdout, in Alembic word
   t.equal(viaDb.stderr, `Running upgrade  -> ${r1}, create initial tables (1/2)\nRunning upgrade ${r1} -> ${r2}, add preprocessing history table (2/2)\n`)
   const viaService = await runProcess(['upgrade', '--url', server.baseUrl], { AIP_SCHEMA_TOKEN: 'admin-token' })
   t.equal(viaService.code, 0)
-  t.equal(viaService.stdout, `Upgraded ${r2} -> ${r4} in 2 steps\n`)
-  t.equal(viaService.stderr, `Running upgrade ${r2} -> ${r3}, add status metadata to model runs (1)\nRunning upgrade ${r3} -> ${r4}, add is_active and fitted_transformer to preprocessing steps (2)\n`, 'followed step by step through the audit log')
+  t.equal(viaService.stdout, `Upgraded ${r2} -> ${head} in ${2 + afterSeed.length} steps\n`)
+  t.equal(viaService.stderr, [
+    `Running upgrade ${r2} -> ${r3}, add status metadata to model runs (1)`,
+    `Running upgrade ${r3} -> ${r4}, add is_active and fitted_transformer to preprocessing steps (2)`,
+    ...afterSeed.map((id, done) => `Running upgrade ${laterRevisionLine(id).replace(' (head)', '')} (${3 + done})`),
+  ].map((line) => `${line}\n`).join(''), 'followed step by step through the audit log')
   const dry = await direct(['downgrade', '-1', '--dry-run'])
   t.equal(dry.code, 0, dry.stderr)
-  t.match(dry.stdout, `-- downgrade ${r4}`)
-  t.match(dry.stdout, `Dry run (rolled back) ${r4} -> ${r3} in 1 step`)
-  t.same(await versionTable(), [r4], 'the dry run changed nothing')
+  t.match(dry.stdout, `-- downgrade ${head}`)
+  t.match(dry.stdout, `Dry run (rolled back) ${head} -> ${belowShippedHead} in 1 step`)
+  t.same(await versionTable(), [head], 'the dry run changed nothing')
   const [noOpDb, noOpService] = await both(['upgrade', 'head'])
-  t.equal(noOpDb.stdout, `Nothing to do: the database is at ${r4}\n`)
+  t.equal(noOpDb.stdout, `Nothing to do: the database is at ${head}\n`)
   const [latestDirect] = await db('aip_schema_operations').where('actor', 'like', 'cli:%').orderBy('started_at', 'desc').limit(1)
-  t.match(latestDirect, { kind: 'upgrade', target: 'head', status: 'succeeded', from_revisions: [r4], to_revisions: [r4] }, 'the no-op is in the audit log')
+  t.match(latestDirect, { kind: 'upgrade', target: 'head', status: 'succeeded', from_revisions: [head], to_revisions: [head] }, 'the no-op is in the audit log')
   t.equal(noOpService.stdout, noOpDb.stdout)
 })
 
@@ -101,17 +112,18 @@ t.test('read verbs at head print the same JSON and text through both transports'
     const [jsonDb, jsonService] = await both([...args, '--json'])
     if (args[0] !== 'check') t.same(jsonService.json(), jsonDb.json(), `${args.join(' ')} --json`)
   }
-  t.equal((await direct(['current'])).stdout, `${r4} (head)\n`)
-  t.equal((await direct(['heads'])).stdout, `${r4} (head)\n`)
+  t.equal((await direct(['current'])).stdout, `${head} (head)\n`)
+  t.equal((await direct(['heads'])).stdout, `${head} (head)\n`)
   t.equal((await direct(['history'])).stdout, [
-    `${r3} -> ${r4} (head), add is_active and fitted_transformer to preprocessing steps`,
+    ...[...afterSeed].reverse().map(laterRevisionLine),
+    `${r3} -> ${r4}, add is_active and fitted_transformer to preprocessing steps`,
     `${r2} -> ${r3}, add status metadata to model runs`,
     `${r1} -> ${r2}, add preprocessing history table`,
     `<base> -> ${r1}, create initial tables`,
   ].map((line) => `${line}\n`).join(''))
   t.same((await direct(['history', '-r', `${r1}:a1b2`, '--json'])).json().revisions.map((entry: { revision: string }) => entry.revision), [r2, r1])
-  t.same((await direct(['history', '-r', `${r3}:`, '--json'])).json().revisions.map((entry: { revision: string }) => entry.revision), [r4, r3])
-  t.match((await direct(['history', '-i'])).stdout, `-> ${r4} (head) (current),`)
+  t.same((await direct(['history', '-r', `${r3}:`, '--json'])).json().revisions.map((entry: { revision: string }) => entry.revision), [...[...afterSeed].reverse(), r4, r3])
+  t.match((await direct(['history', '-i'])).stdout, `-> ${head} (head) (current),`)
   const show = await direct(['show', 'b2c3', '--json'])
   t.equal(show.json().revision, r3)
   t.ok(show.json().up.length > 0)
@@ -119,11 +131,11 @@ t.test('read verbs at head print the same JSON and text through both transports'
 
 t.test('stamp: backwards and forwards, both transports', async (t) => {
   const [viaDb, viaService] = [await direct(['stamp', r3, '--json']), await remote(['stamp', 'heads', '--json'])]
-  t.same(viaDb.json(), { from: [r4], to: [r3], dryRun: false, steps: [], ahead: [] })
-  t.same(viaService.json(), { from: [r3], to: [r4], dryRun: false, steps: [], ahead: [] })
-  t.same(await versionTable(), [r4])
+  t.same(viaDb.json(), { from: [head], to: [r3], dryRun: false, steps: [], ahead: [] })
+  t.same(viaService.json(), { from: [r3], to: [head], dryRun: false, steps: [], ahead: [] })
+  t.same(await versionTable(), [head])
   const text = await remote(['stamp', 'head'])
-  t.equal(text.stdout, `Stamped ${r4} -> ${r4}\n`)
+  t.equal(text.stdout, `Stamped ${head} -> ${head}\n`)
 })
 
 t.test('check fails on drift: the live schema is not what its revision produces', async (t) => {

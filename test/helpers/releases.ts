@@ -2,18 +2,12 @@ import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { RevisionGraph } from '../../src/migrator/graph.js'
 import type { RevisionDefinition } from '../../src/migrator/revision.js'
-import { defaultMigrationsDir, loadRevisions } from '../../src/migrator/source.js'
+import { defaultMigrationsDir } from '../../src/migrator/source.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-
-/** This build's revisions, read from src/migrations. */
-export async function shippedGraph (): Promise<RevisionGraph> {
-  return RevisionGraph.build(await loadRevisions(defaultMigrationsDir))
-}
 
 /**
  * A release's migrations directory: this build's revisions less `without`, plus `extra`

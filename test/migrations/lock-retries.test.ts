@@ -1,11 +1,10 @@
 import t from 'tap'
 import { bearer, buildTestApp } from '../helpers/app.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
-import { releaseDir, shippedGraph } from '../helpers/releases.js'
+import { releaseDir } from '../helpers/releases.js'
+import { shippedHead } from '../helpers/shipped.js'
 
 // Two revisions on top of this build's head that need model_runs' ACCESS EXCLUSIVE lock.
-const [shippedHead] = (await shippedGraph()).heads
-if (shippedHead === undefined) throw new Error('no revisions')
 const createDate = '2030-01-01T00:00:00.000Z'
 const transactional = { revision: 'lockretry0001', downRevisions: [shippedHead], description: 'transactional probe', createDate, up: ['ALTER TABLE model_runs ADD COLUMN retry_probe int'], down: ['ALTER TABLE model_runs DROP COLUMN retry_probe'] }
 const online = {

@@ -1,9 +1,12 @@
 import t from 'tap'
 import { bearer, buildTestApp } from '../helpers/app.js'
 import { snapshotCatalog } from '../helpers/catalog.js'
+import listIndexes from '../../src/migrations/505acae0b257_add_keyset_indexes_for_the_data_lists.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
+import { afterSeed, seedRevisions, shippedHead } from '../helpers/shipped.js'
 
-const [, r2, r3, r4] = ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', 'c3d4e5f6g7h8']
+const [, r2, r3, r4] = seedRevisions
+const r5 = listIndexes.revision
 
 const url = await createTestDatabase(t, 'online')
 const app = await buildTestApp(t, url, { lockTimeoutMs: 500 })
@@ -40,8 +43,8 @@ const upgraded = await migrate('upgrade', 'head')
 if (upgraded.statusCode !== 200) throw new Error(`upgrade failed: ${upgraded.body}`)
 const head = await snapshotCatalog(db)
 
-t.test('the two revisions that alter big tables run outside a transaction and leave everything valid', async (t) => {
-  for (const revision of [r3, r4]) {
+t.test('the revisions that alter big tables run outside a transaction and leave everything valid', async (t) => {
+  for (const revision of [r3, r4, r5]) {
     const res = await app.inject({ url: `/migrations/revisions/${revision}`, headers: bearer('read') })
     t.equal(res.json().transactional, false, `${revision} is not transactional`)
   }
@@ -62,7 +65,7 @@ t.test('an index build that fails part-way (lock_timeout) is healed by running t
 
   const again = await migrate('upgrade', 'head')
   t.equal(again.statusCode, 200, 'running it again completes')
-  t.same(again.json().steps.map((step: { revision: string }) => step.revision), [r3, r4])
+  t.same(again.json().steps.map((step: { revision: string }) => step.revision), [r3, r4, ...afterSeed])
   t.same(await invalidIndexes(), [])
   t.same(await snapshotCatalog(db), head, 'the very schema a clean run produces')
 })
@@ -95,6 +98,36 @@ t.test('lock_timeout stops the first ALTER TABLE queueing behind live traffic', 
   t.ok(waitedMs < 30_000, `gave up instead of queueing (${Math.round(waitedMs)} ms)`)
   t.same(await versionTable(), [r2])
   t.equal((await migrate('upgrade', 'head')).statusCode, 200)
+  t.same(await versionTable(), [shippedHead])
+  t.same(await snapshotCatalog(db), head)
+})
+
+t.test('the list indexes: a build cut off by lock_timeout leaves an INVALID index that the next run drops and builds again', async (t) => {
+  t.equal((await migrate('downgrade', r4)).statusCode, 200)
+  const snapshot = await openSnapshot()
+  const failed = await migrate('upgrade', r5)
+  await snapshot.end()
+  t.match(failed.json(), { type: 'migration-failed', revision: r5, code: '55P03' })
   t.same(await versionTable(), [r4])
+  t.same(await invalidIndexes(), ['ix_model_runs_created_at_id'], 'the failed build left an invalid index behind')
+
+  t.equal((await migrate('upgrade', 'head')).statusCode, 200, 'running it again completes')
+  t.same(await invalidIndexes(), [])
+  t.same(await snapshotCatalog(db), head, 'the very schema a clean run produces')
+})
+
+t.test('the list indexes: a run interrupted after any of its statements completes when run again, either way', async (t) => {
+  t.equal((await migrate('downgrade', r4)).statusCode, 200)
+  const atR4 = await snapshotCatalog(db)
+  // Its statements come in two shapes, an INVALID leftover dropped and an index built: cut after each, and before the last.
+  for (const done of [1, 2, listIndexes.up.length - 1]) {
+    for (const statement of listIndexes.up.slice(0, done)) await db.raw(statement)
+    t.equal((await migrate('upgrade', r5)).statusCode, 200, `up after ${done} of ${listIndexes.up.length} statements`)
+    t.same(await versionTable(), [r5])
+    for (const statement of listIndexes.down.slice(0, done % listIndexes.down.length)) await db.raw(statement)
+    t.equal((await migrate('downgrade', r4)).statusCode, 200, `down after ${done % listIndexes.down.length} of its statements`)
+    t.same(await snapshotCatalog(db), atR4)
+  }
+  t.equal((await migrate('upgrade', 'head')).statusCode, 200)
   t.same(await snapshotCatalog(db), head)
 })

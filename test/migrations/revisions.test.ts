@@ -4,8 +4,9 @@ import t from 'tap'
 import { bearer, buildTestApp } from '../helpers/app.js'
 import { snapshotCatalog } from '../helpers/catalog.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
+import { seedRevisions, shippedHead, shippedRevisions } from '../helpers/shipped.js'
 
-const revisions = ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', 'c3d4e5f6g7h8']
+const seedHead = seedRevisions[3]
 
 const url = await createTestDatabase(t, 'revisions')
 const app = await buildTestApp(t, url)
@@ -21,7 +22,7 @@ async function versionTable () {
 }
 
 t.test('each down restores exactly the catalog from before its up', async (t) => {
-  for (const revision of revisions) {
+  for (const revision of shippedRevisions) {
     const before = await snapshotCatalog(db)
     await migrate('upgrade', '+1')
     t.same(await versionTable(), [revision])
@@ -34,8 +35,10 @@ t.test('each down restores exactly the catalog from before its up', async (t) =>
   }
 })
 
-t.test('at head the schema is exactly the one Alembic produces from the seed', async (t) => {
-  t.same(await versionTable(), ['c3d4e5f6g7h8'])
+t.test("at the seed's head the schema is exactly the one Alembic produces from the seed", async (t) => {
+  t.same(await versionTable(), [shippedHead])
+  await migrate('downgrade', seedHead)
+  t.teardown(() => migrate('upgrade', 'head'))
   const referenceUrl = await createTestDatabase(t, 'alembic_reference')
   const client = new pg.Client({ connectionString: referenceUrl })
   await client.connect()
@@ -57,5 +60,5 @@ t.test('round trip base → head → base → head leaves no residue', async (t)
   t.same(await snapshotCatalog(db), { tables: {} }, 'nothing of the application is left at base')
   await migrate('upgrade', 'head')
   t.same(await snapshotCatalog(db), atHead)
-  t.same(await versionTable(), ['c3d4e5f6g7h8'])
+  t.same(await versionTable(), [shippedHead])
 })

@@ -4,6 +4,7 @@ import t from 'tap'
 import { bearer, tokens } from '../helpers/app.js'
 import { buildDataApp, createParents, missingId, post } from '../helpers/data.js'
 import { hostileRequests, operationsOf, type HintsFor, type HostileRequest, type OpenApiDocument, type Operation } from '../helpers/hostile-requests.js'
+import { shippedRevisions } from '../helpers/shipped.js'
 
 /**
  * Requests derived from the OpenAPI document and mutated, sent to every operation: no 5xx, every
@@ -40,7 +41,7 @@ const stored = await app.inject({
 })
 if (stored.statusCode !== 204) throw new Error(`storing the transformer answered ${stored.statusCode}`)
 const page = (await app.inject({ url: '/model-runs?limit=1', headers: bearer('read') })).json<{ nextCursor: string | null }>()
-const revisions = ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', 'c3d4e5f6g7h8']
+const revisions = [...shippedRevisions]
 
 const real = <T> (values: T[]) => fc.constantFrom(...values, missingId)
 const hintsFor: HintsFor = (operation) => {

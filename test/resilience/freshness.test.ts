@@ -2,9 +2,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { bearer, buildTestApp } from '../helpers/app.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
-
-const head = 'c3d4e5f6g7h8'
-const previous = 'b2c3d4e5f6g7'
+import { belowShippedHead as previous, shippedHead as head } from '../helpers/shipped.js'
 
 t.test('a replica sees another replica migrate within a second, and pays no query per probe', async (t) => {
   const url = await createTestDatabase(t, 'freshness')

@@ -3,9 +3,9 @@ import knexFactory from 'knex'
 import { bearer, buildTestApp } from '../helpers/app.js'
 import { startTestCluster } from '../helpers/cluster.js'
 import { startServer } from '../helpers/server.js'
+import { shippedHead as head } from '../helpers/shipped.js'
 
 const token = 'restart-admin'
-const head = 'c3d4e5f6g7h8'
 
 interface Answer { status: number, type: string | null, ms: number }
 

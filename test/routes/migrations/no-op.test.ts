@@ -2,8 +2,10 @@ import pg from 'pg'
 import t from 'tap'
 import { bearer, buildTestApp } from '../../helpers/app.js'
 import { createTestDatabase, testKnex } from '../../helpers/database.js'
+import { seedRevisions, shippedHead as head } from '../../helpers/shipped.js'
 
-const [, , r3, r4] = ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', 'c3d4e5f6g7h8']
+const r3 = seedRevisions[2]
+const headPrefix = head.slice(0, 4)
 
 const url = await createTestDatabase(t, 'noop')
 const app = await buildTestApp(t, url)
@@ -35,23 +37,23 @@ const first = await upgrade({ target: 'head' })
 if (first.statusCode !== 200) throw new Error(`upgrade failed: ${first.body}`)
 
 t.test('at head, an upgrade is one statement that both checks and records', async (t) => {
-  for (const target of ['head', 'heads', r4, 'c3d4']) {
+  for (const target of ['head', 'heads', head, headPrefix]) {
     let res = await upgrade({ target })
     const sent = await queriesDuring(async () => { res = await upgrade({ target }) })
     t.equal(sent.length, 1, `${target}: one round trip`)
     t.match(sent[0], /^WITH state AS/, 'the check-and-record statement')
     t.equal(res.statusCode, 200)
-    t.same(res.json(), { from: [r4], to: [r4], dryRun: false, steps: [], ahead: [] })
+    t.same(res.json(), { from: [head], to: [head], dryRun: false, steps: [], ahead: [] })
   }
   const [latest] = (await app.inject({ url: '/migrations/operations?limit=1', headers: bearer('read') })).json().operations
-  t.match(latest, { kind: 'upgrade', target: 'c3d4', status: 'succeeded', from: [r4], to: [r4], steps: [], error: null, actor: 'migrate', dryRun: false })
+  t.match(latest, { kind: 'upgrade', target: headPrefix, status: 'succeeded', from: [head], to: [head], steps: [], error: null, actor: 'migrate', dryRun: false })
   t.not(latest.finishedAt, null, 'recorded as finished')
 })
 
 t.test('a dry run at head still takes the full path and answers the same', async (t) => {
   const res = await upgrade({ target: 'head', dryRun: true })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { from: [r4], to: [r4], dryRun: true, steps: [], ahead: [] })
+  t.same(res.json(), { from: [head], to: [head], dryRun: true, steps: [], ahead: [] })
 })
 
 t.test('a changed checksum is never recorded as a no-op: 409, and no succeeded row', async (t) => {
@@ -80,7 +82,7 @@ t.test('below head the upgrade runs; a target past head is 400', async (t) => {
   t.equal((await app.inject({ method: 'POST', url: '/migrations/downgrade', headers: bearer('admin'), payload: { target: '-1' } })).statusCode, 200)
   const res = await upgrade({ target: 'head' })
   t.equal(res.statusCode, 200)
-  t.same(res.json().steps.map((step: { revision: string }) => step.revision), [r4])
+  t.same(res.json().steps.map((step: { revision: string }) => step.revision), [head])
   const past = await upgrade({ target: '+1' })
   t.equal(past.statusCode, 400)
   t.equal(past.json().type, 'invalid-target')
@@ -90,5 +92,5 @@ t.test('a fresh process at head answers the no-op through the full path first', 
   const other = await buildTestApp(t, url)
   const res = await other.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { from: [r4], to: [r4], dryRun: false, steps: [], ahead: [] })
+  t.same(res.json(), { from: [head], to: [head], dryRun: false, steps: [], ahead: [] })
 })

@@ -1,8 +1,9 @@
 import t from 'tap'
 import { bearer, buildTestApp } from '../../helpers/app.js'
 import { createTestDatabase, testKnex } from '../../helpers/database.js'
+import { seedRevisions, shippedHead as head } from '../../helpers/shipped.js'
 
-const [r1, r2, , r4] = ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', 'c3d4e5f6g7h8']
+const [r1, r2] = seedRevisions
 
 const url = await createTestDatabase(t, 'stamp')
 const app = await buildTestApp(t, url)
@@ -39,8 +40,8 @@ t.test('stamp backwards needs admin', async (t) => {
 })
 
 t.test('stamp heads, then base', async (t) => {
-  t.same((await stamp({ target: 'heads' }, 'migrate')).json().to, [r4])
-  t.same(await versionTable(), [r4])
+  t.same((await stamp({ target: 'heads' }, 'migrate')).json().to, [head])
+  t.same(await versionTable(), [head])
   t.equal((await stamp({ target: 'base' }, 'migrate')).statusCode, 403, 'base is backwards')
   t.same((await stamp({ target: 'base' }, 'admin')).json().to, [])
   t.same(await versionTable(), [])

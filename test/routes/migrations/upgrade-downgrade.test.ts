@@ -1,8 +1,9 @@
 import t from 'tap'
 import { bearer, buildTestApp } from '../../helpers/app.js'
 import { createTestDatabase, testKnex } from '../../helpers/database.js'
+import { afterSeed, belowShippedHead as beforeHead, seedRevisions, shippedHead as head, shippedRevisions } from '../../helpers/shipped.js'
 
-const [r1, r2, r3, r4] = ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', 'c3d4e5f6g7h8']
+const [r1, r2, r3, r4] = seedRevisions
 
 const url = await createTestDatabase(t, 'upgrade')
 const app = await buildTestApp(t, url)
@@ -19,9 +20,9 @@ async function versionTable () {
 }
 
 t.test('at base: nothing applied, everything pending, GETs create nothing', async (t) => {
-  t.same(await current(), { current: [], heads: [r4], upToDate: false, pending: [r1, r2, r3, r4], ahead: [], breaking: [], interrupted: null })
+  t.same(await current(), { current: [], heads: [head], upToDate: false, pending: shippedRevisions, ahead: [], breaking: [], interrupted: null })
   const history = (await app.inject({ url: '/migrations/history', headers: bearer('read') })).json()
-  t.same(history.revisions.map((r: { revision: string }) => r.revision), [r4, r3, r2, r1])
+  t.same(history.revisions.map((r: { revision: string }) => r.revision), [...shippedRevisions].reverse())
   t.ok(history.revisions.every((r: { applied: boolean }) => !r.applied))
   const tables = await db.raw("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")
   t.equal(tables.rows[0].n, 0, 'reading the state created no table')
@@ -51,28 +52,33 @@ t.test('upgrade to a unique prefix', async (t) => {
 t.test('upgrade with no body goes to head', async (t) => {
   const res = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate') })
   t.equal(res.statusCode, 200)
-  t.same(res.json().steps.map((s: { revision: string }) => s.revision), [r3, r4])
-  t.same(await current(), { current: [r4], heads: [r4], upToDate: true, pending: [], ahead: [], breaking: [], interrupted: null })
+  t.same(res.json().steps.map((s: { revision: string }) => s.revision), [r3, r4, ...afterSeed])
+  t.same(await current(), { current: [head], heads: [head], upToDate: true, pending: [], ahead: [], breaking: [], interrupted: null })
 })
 
 t.test('upgrade head at head is a 200 with no steps', async (t) => {
   const res = await post('/migrations/upgrade', { target: 'head' }, 'migrate')
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { from: [r4], to: [r4], dryRun: false, steps: [], ahead: [] })
+  t.same(res.json(), { from: [head], to: [head], dryRun: false, steps: [], ahead: [] })
 })
 
 t.test('history at head marks every revision applied with a time', async (t) => {
   const { revisions } = (await app.inject({ url: '/migrations/history', headers: bearer('read') })).json()
-  t.equal(revisions.length, 4)
+  t.equal(revisions.length, shippedRevisions.length)
   t.ok(revisions[0].isHead)
-  t.same(revisions[0].downRevisions, [r3])
+  t.same(revisions[0].downRevisions, [beforeHead])
   t.ok(revisions.every((r: { applied: boolean, appliedAt: string | null }) => r.applied && r.appliedAt !== null))
 })
 
 t.test('downgrade -1, then to a revision, then to base', async (t) => {
   let res = await post('/migrations/downgrade', { target: '-1' })
   t.equal(res.statusCode, 200)
-  t.same(res.json().steps.map((s: { revision: string, direction: string }) => [s.revision, s.direction]), [[r4, 'down']])
+  t.same(res.json().steps.map((s: { revision: string, direction: string }) => [s.revision, s.direction]), [[head, 'down']])
+  t.same(await versionTable(), [beforeHead])
+
+  res = await post('/migrations/downgrade', { target: r3 })
+  t.equal(res.statusCode, 200)
+  t.same(res.json().steps.map((s: { revision: string }) => s.revision), [...afterSeed].reverse().slice(1).concat(r4))
   t.same(await versionTable(), [r3])
   const columns = await db.raw("SELECT column_name FROM information_schema.columns WHERE table_name = 'preprocessing_steps' AND column_name = 'is_active'")
   t.equal(columns.rows.length, 0, 'the column went with its revision')
@@ -132,8 +138,8 @@ t.test('dry run leaves the schema untouched and returns the SQL', async (t) => {
   t.equal(res.statusCode, 200)
   const body = res.json()
   t.equal(body.dryRun, true)
-  t.same(body.to, [r4])
-  t.same(body.steps.map((s: { revision: string }) => s.revision), [r3, r4])
+  t.same(body.to, [head])
+  t.same(body.steps.map((s: { revision: string }) => s.revision), [r3, r4, ...afterSeed])
   t.ok(body.steps[0].sql.some((sql: string) => sql.includes('ADD COLUMN IF NOT EXISTS status')))
   t.same(await versionTable(), before, 'version unchanged')
   const columns = await db.raw("SELECT column_name FROM information_schema.columns WHERE table_name = 'model_runs' AND column_name = 'status'")
@@ -154,10 +160,10 @@ t.test('async upgrade answers 202 and the operation reaches succeeded', async (t
   }
   t.equal(polled.status, 'succeeded')
   t.same(polled.from, [r2])
-  t.same(polled.to, [r4])
-  t.same(polled.steps.map((s: { revision: string }) => s.revision), [r3, r4])
+  t.same(polled.to, [head])
+  t.same(polled.steps.map((s: { revision: string }) => s.revision), [r3, r4, ...afterSeed])
   t.equal(polled.actor, 'migrate')
-  t.same(await versionTable(), [r4])
+  t.same(await versionTable(), [head])
 })
 
 t.test('the audit log lists every operation, newest first', async (t) => {

@@ -4,15 +4,16 @@ import pg from 'pg'
 import t from 'tap'
 import { bearer, buildTestApp } from '../../helpers/app.js'
 import { createTestDatabase, testKnex } from '../../helpers/database.js'
+import { seedRevisions, shippedHead as head, shippedRevisions } from '../../helpers/shipped.js'
 
-const head = 'c3d4e5f6g7h8'
+const seedHead = seedRevisions[3]
 
 t.test('a clean database is in sync at base and at every revision', async (t) => {
   const url = await createTestDatabase(t, 'drift_clean')
   const app = await buildTestApp(t, url)
   const drift = async () => (await app.inject({ url: '/schema/drift', headers: bearer('read') })).json()
   t.same(await drift(), { revision: null, inSync: true, differences: [] }, 'base, before the engine has made any table')
-  for (const revision of ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', head]) {
+  for (const revision of shippedRevisions) {
     const step = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: '+1' } })
     t.equal(step.statusCode, 200)
     t.same(await drift(), { revision, inSync: true, differences: [] }, revision)
@@ -101,15 +102,15 @@ t.test('at head, each manual change shows up exactly, and nothing else', async (
   ], 'several at once, table by table')
 })
 
-t.test('a database Alembic brought to head is in sync, though pg_dump deparses its CHECK differently', async (t) => {
+t.test("a database Alembic brought to the seed's head is in sync, though pg_dump deparses its CHECK differently", async (t) => {
   const url = await createTestDatabase(t, 'drift_alembic')
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   await client.query(await readFile(new URL('../../fixtures/alembic-schema-at-head.sql', import.meta.url), 'utf8'))
-  await client.query('INSERT INTO public.alembic_version (version_num) VALUES ($1)', [head])
+  await client.query('INSERT INTO public.alembic_version (version_num) VALUES ($1)', [seedHead])
   await client.end()
   const app = await buildTestApp(t, url)
-  t.same((await app.inject({ url: '/schema/drift', headers: bearer('read') })).json(), { revision: head, inSync: true, differences: [] })
+  t.same((await app.inject({ url: '/schema/drift', headers: bearer('read') })).json(), { revision: seedHead, inSync: true, differences: [] })
   t.equal((await testKnex(t, url).raw("SELECT to_regclass('knex_migrations') IS NULL AS absent")).rows[0].absent, true, 'checking drift wrote nothing')
 })
 

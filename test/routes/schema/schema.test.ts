@@ -70,11 +70,20 @@ t.test('the named indexes, the primary keys among them', async (t) => {
     btree('users_pkey', 'id', true, true, 'CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)'),
   ])
   t.same(table('model_runs').indexes.map(({ name, columns, unique, valid }) => [name, columns, unique, valid]), [
+    ['ix_model_runs_created_at_id', ['created_at', 'id'], false, true],
     ['ix_model_runs_experiment_id', ['experiment_id'], false, true],
+    ['ix_model_runs_experiment_id_created_at_id', ['experiment_id', 'created_at', 'id'], false, true],
+    ['ix_model_runs_model_type_created_at_id', ['model_type', 'created_at', 'id'], false, true],
     ['ix_model_runs_status', ['status'], false, true],
+    ['ix_model_runs_status_created_at_id', ['status', 'created_at', 'id'], false, true],
     ['model_runs_pkey', ['id'], true, true],
-  ], 'the index built CONCURRENTLY is valid')
-  t.same(table('preprocessing_steps').indexes.map((index) => index.name), ['ix_preprocessing_steps_dataset_id', 'ix_preprocessing_steps_is_active', 'preprocessing_steps_pkey'])
+  ], 'the indexes built CONCURRENTLY are valid')
+  t.equal(table('model_runs').indexes.find((index) => index.name === 'ix_model_runs_status_created_at_id')?.definition,
+    'CREATE INDEX ix_model_runs_status_created_at_id ON public.model_runs USING btree (status, created_at DESC, id DESC)', 'the definition keeps the order')
+  t.same(table('preprocessing_steps').indexes.map((index) => index.name), [
+    'ix_preprocessing_steps_dataset_id', 'ix_preprocessing_steps_dataset_id_order_id',
+    'ix_preprocessing_steps_is_active', 'ix_preprocessing_steps_is_active_dataset_id_order_id', 'preprocessing_steps_pkey',
+  ])
 })
 
 t.test('foreign keys with their targets and ON DELETE CASCADE', async (t) => {
