@@ -13,6 +13,8 @@ interface Teardown { teardown (fn: () => unknown): void }
 
 export interface TestAppOptions {
   readonly migrationsDir?: string
+  /** The data endpoints; on by default with this build's own revisions. */
+  readonly dataApi?: boolean
   readonly lockWaitMs?: number
   readonly lockTimeoutMs?: number
   readonly lockRetries?: number
@@ -28,7 +30,7 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
   const app = await buildApp({
     databaseUrl,
     migrationsDir: options.migrationsDir,
-    dataApi: options.migrationsDir === undefined,
+    dataApi: options.dataApi ?? options.migrationsDir === undefined,
     instance: options.instance,
     config: {
       auth: {
