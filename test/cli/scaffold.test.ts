@@ -51,6 +51,16 @@ t.test('revision writes a module on top of the head that loads into a valid grap
   t.match(text, "description: 'add the widgets\\' table',")
 })
 
+t.test('revision --breaking scaffolds the contract phase: breaking: true, loaded as such', async (t) => {
+  const migrations = join(await project(t, 'dist'), 'migrations')
+  const written = (await inProcess(['revision', '-m', 'drop the legacy column', '--breaking', '--dir', migrations, '--json'])).json()
+  t.match(await readFile(written.file, 'utf8'), /\n {2}breaking: true,\n/)
+  t.equal((await graphOf(migrations)).get(written.revision).breaking, true)
+  const plain = (await inProcess(['revision', '-m', 'expand', '--dir', migrations, '--json'])).json()
+  t.notMatch(await readFile(plain.file, 'utf8'), /breaking/, 'an ordinary revision says nothing of it')
+  t.equal((await graphOf(migrations)).get(plain.revision).breaking, false)
+})
+
 t.test('several heads: revision refuses unless --head names one; merge joins them', async (t) => {
   const migrations = join(await project(t, 'dist'), 'migrations')
   const first = (await inProcess(['revision', '-m', 'one branch', '--dir', migrations, '--json'])).json()
