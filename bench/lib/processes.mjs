@@ -2,6 +2,7 @@
 // and the load comes from yet another (wrk): the bench process only orchestrates.
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RevisionGraph } from '../../dist/migrator/graph.js'
 import { loadRevisions } from '../../dist/migrator/source.js'
@@ -62,7 +63,12 @@ async function start (script, env) {
  * of the load's way: they still run on every request, they just never answer 429.
  */
 export function startService (databaseUrl, env = {}) {
-  return start('dist/server.js', {
+  return startServiceFrom(repository, databaseUrl, env)
+}
+
+/** The same, from another build's directory (its `dist/server.js`): an older release, say. */
+export function startServiceFrom (root, databaseUrl, env = {}) {
+  return start(join(root, 'dist/server.js'), {
     DATABASE_URL: databaseUrl,
     API_TOKENS: `admin=${benchToken}`,
     MIGRATE_ON_START: 'false',
