@@ -33,6 +33,7 @@ const migratorProblems: Record<MigratorErrorKind, { status: number, title: strin
   'database-ahead': { status: 409, title: 'The database is ahead of this code' },
   'migration-failed': { status: 500, title: 'Migration failed' },
   'operation-not-found': { status: 404, title: 'Operation not found' },
+  'invalid-cursor': { status: 400, title: 'Invalid cursor' },
   'stamp-not-allowed': { status: 403, title: 'Stamping backwards needs the admin scope' },
   'shutting-down': { status: 503, title: 'The service is shutting down' },
 }

@@ -19,6 +19,7 @@ export type MigratorErrorKind =
   | 'database-ahead'
   | 'migration-failed'
   | 'operation-not-found'
+  | 'invalid-cursor'
   | 'stamp-not-allowed'
   | 'shutting-down'
 
@@ -155,6 +156,14 @@ export class OperationNotFoundError extends MigratorError {
   readonly kind = 'operation-not-found'
   constructor (readonly id: string) {
     super(`no migration operation with id '${id}'`)
+  }
+}
+
+/** A page cursor this service did not hand out, or for a revision no longer in the graph. */
+export class InvalidCursorError extends MigratorError {
+  readonly kind = 'invalid-cursor'
+  constructor (readonly cursor: string) {
+    super(`'${cursor}' is not a cursor of this history: pass the nextCursor of a previous page`)
   }
 }
 

@@ -182,7 +182,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every revision, newest first, with whether and when it was applied */
+        /** Every revision, newest first, with whether and when it was applied; paged with limit and cursor */
         get: operations["listRevisionHistory"];
         put?: never;
         post?: never;
@@ -598,6 +598,8 @@ export interface components {
             }[];
         };
         History: {
+            /** @description pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
             revisions: components["schemas"]["HistoryEntry"][];
         };
         HistoryEntry: {
@@ -650,12 +652,30 @@ export interface components {
             /** Format: date-time */
             startedAt: string;
             status: "queued" | "running" | "succeeded" | "failed";
-            steps: components["schemas"]["MigrationStep"][];
+            steps: components["schemas"]["MigrationOperationStep"][];
+            /** @description steps completed so far */
+            stepsDone: number;
+            /** @description the steps of its plan; null until the plan is made */
+            stepsTotal: number | null;
             target: string;
             to: string[] | null;
         };
         MigrationOperationList: {
             operations: components["schemas"]["MigrationOperation"][];
+        };
+        MigrationOperationStep: {
+            description: string;
+            direction: "up" | "down";
+            durationMs: number;
+            resumed?: boolean;
+            /**
+             * @description a revision id
+             * @example c3d4e5f6g7h8
+             */
+            revision: string;
+            /** @description only with ?include=sql */
+            sql?: string[];
+            tries?: number;
         };
         MigrationResult: {
             /** @description applied revisions this code does not have, left as they are */
@@ -1798,7 +1818,11 @@ export interface operations {
     };
     listRevisionHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description revisions per page; without it, every revision */
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1812,6 +1836,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description RFC 9457 problem details */
@@ -1847,6 +1880,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description `sql`: each step's statements too */
+                include?: "sql";
             };
             header?: never;
             path?: never;
@@ -1903,7 +1938,10 @@ export interface operations {
     };
     getMigrationOperation: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `sql`: each step's statements too */
+                include?: "sql";
+            };
             header?: never;
             path: {
                 id: string;
