@@ -12,6 +12,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# `npx knex migrate:list` reads the database through it.
+COPY knexfile.js ./
 # What GET /schema/drift compares against, read beside dist/ at run time.
 COPY schema-snapshots ./schema-snapshots
 # `docker run IMAGE aip-schema upgrade head`; the embedded database (no DATABASE_URL) needs a directory the service may write.
