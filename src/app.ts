@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { defaultDatabaseLimits, defaultHttpLimits, type Config } from './config.js'
 import { installValidators } from './http/validation.js'
 import { answerFrameworkError } from './http/framework-errors.js'
+import { answerClientError } from './http/client-errors.js'
 import { sharedSchemas } from './schemas/common.js'
 import { migrationSchemas } from './schemas/migrations.js'
 import { ReadinessSchema } from './schemas/health.js'
@@ -44,6 +45,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     genReqId: () => crypto.randomUUID(),
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>()
   installValidators(app)
 

@@ -45,7 +45,7 @@ async function main (): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const expected = error instanceof ConfigError || error instanceof MigratorError || (error as Error).name === 'DataDirInUseError' ||
+  const expected = error instanceof ConfigError || error instanceof MigratorError || ['DataDirInUseError', 'DataDirUnreachableError', 'BinariesUnreachableError'].includes((error as Error).name) ||
     ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ECONNREFUSED', 'ENOTFOUND'].includes((error as NodeJS.ErrnoException).code ?? '')
   process.stderr.write(`aip-schema: ${expected ? (error as Error).message : (error as Error).stack ?? String(error)}\n`)
   // Exit now: the embedded server's exit hook would otherwise end the process with code 0.

@@ -1,6 +1,5 @@
 import { MigratorError } from '../migrator/errors.js'
 import { defaultLockRetryPolicy } from '../migrator/lock-retry.js'
-import { problemFromMigratorError } from '../http/problems.js'
 import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
 import { commands } from './commands.js'
 import { stepLine } from './format.js'
@@ -84,10 +83,16 @@ function milliseconds (env: NodeJS.ProcessEnv, name: string, fallback: number): 
   return Number(value)
 }
 
-/** Every failure prints as the problem the service would answer with. */
+/** Every failure prints as a problem: the service's own, or the engine's error told the same way. */
 function problemOf (error: unknown): CliProblem {
   if (error instanceof CliFailure) return error.problem
-  if (error instanceof MigratorError) return problemFromMigratorError(error)
+  if (error instanceof MigratorError) return engineProblem(error)
   const code = (error as NodeJS.ErrnoException).code
   return { type: 'error', detail: (error as Error).message || String(code ?? error), ...(code === undefined ? {} : { code }) }
+}
+
+/** The kind names the problem, as the service's `type` does; the error's fields go beside its message. */
+function engineProblem (error: MigratorError): CliProblem {
+  const { kind, databaseCode, ...fields } = { ...error } as Record<string, unknown>
+  return { type: String(kind), detail: error.message, ...fields, ...(databaseCode === undefined ? {} : { code: databaseCode }) }
 }

@@ -7,10 +7,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Datasets, newest first, optionally one user's */
+        /**
+         * Datasets, newest first, optionally one user's
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listDatasets"];
         put?: never;
-        /** Register a user's dataset; the file may be attached later */
+        /**
+         * Register a user's dataset; the file may be attached later
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["createDataset"];
         delete?: never;
         options?: never;
@@ -25,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One dataset */
+        /**
+         * One dataset
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getDataset"];
         put?: never;
         post?: never;
@@ -42,12 +51,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Experiments, newest first, optionally one user's or one dataset's */
+        /**
+         * Experiments, newest first, optionally one user's or one dataset's
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listExperiments"];
         put?: never;
         /**
          * Create an experiment on a dataset
-         * @description `datasetId` is required: every experiment belongs to a dataset (`experiments.dataset_id` is NOT NULL).
+         * @description `datasetId` is required: every experiment belongs to a dataset (`experiments.dataset_id` is NOT NULL). Needs a bearer token with the `write` scope or one that implies it.
          */
         post: operations["createExperiment"];
         delete?: never;
@@ -63,7 +75,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One experiment */
+        /**
+         * One experiment
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getExperiment"];
         put?: never;
         post?: never;
@@ -80,7 +95,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process serves; touches no database */
+        /**
+         * The process serves; touches no database
+         * @description No token needed.
+         */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -97,7 +115,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database answers and the schema is at head, or compatibly ahead of it */
+        /**
+         * The database answers and the schema is at head, or compatibly ahead of it
+         * @description No token needed.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -114,7 +135,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics: HTTP, process, and the migration metrics (aip_schema_*) */
+        /**
+         * Prometheus metrics: HTTP, process, and the migration metrics (aip_schema_*)
+         * @description No token needed.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -131,7 +155,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The revisions the database is at, the heads, and what is pending */
+        /**
+         * The revisions the database is at, the heads, and what is pending
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getCurrentRevision"];
         put?: never;
         post?: never;
@@ -150,7 +177,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Downgrade to a target (required); `dryRun` rolls back, `async` answers 202 */
+        /**
+         * Downgrade to a target (required); `dryRun` rolls back, `async` answers 202
+         * @description Needs a bearer token with the `admin` scope or one that implies it.
+         */
         post: operations["downgradeSchema"];
         delete?: never;
         options?: never;
@@ -165,7 +195,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The heads of the revision graph */
+        /**
+         * The heads of the revision graph
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listHeads"];
         put?: never;
         post?: never;
@@ -182,7 +215,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every revision, newest first, with whether and when it was applied; paged with limit and cursor */
+        /**
+         * Every revision, newest first, with whether and when it was applied; paged with limit and cursor
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listRevisionHistory"];
         put?: never;
         post?: never;
@@ -199,7 +235,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit log of upgrades, downgrades and stamps, newest first */
+        /**
+         * The audit log of upgrades, downgrades and stamps, newest first
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listMigrationOperations"];
         put?: never;
         post?: never;
@@ -216,7 +255,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One operation, for polling an asynchronous upgrade or downgrade */
+        /**
+         * One operation, for polling an asynchronous upgrade or downgrade
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getMigrationOperation"];
         put?: never;
         post?: never;
@@ -233,7 +275,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One revision, by id or unique prefix */
+        /**
+         * One revision, by id or unique prefix
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getRevision"];
         put?: never;
         post?: never;
@@ -252,7 +297,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Write the version without running migrations; stamping backwards needs `admin` */
+        /**
+         * Write the version without running migrations; stamping backwards needs `admin`
+         * @description Needs a bearer token with the `migrate` scope or one that implies it.
+         */
         post: operations["stampSchema"];
         delete?: never;
         options?: never;
@@ -269,7 +317,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upgrade to a target (default `head`); `dryRun` rolls back, `async` answers 202 */
+        /**
+         * Upgrade to a target (default `head`); `dryRun` rolls back, `async` answers 202
+         * @description Needs a bearer token with the `migrate` scope or one that implies it.
+         */
         post: operations["upgradeSchema"];
         delete?: never;
         options?: never;
@@ -284,10 +335,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Model runs, newest first, filtered by status, experiment or model type */
+        /**
+         * Model runs, newest first, filtered by status, experiment or model type
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listModelRuns"];
         put?: never;
-        /** Start tracking a model run; it begins `pending` */
+        /**
+         * Start tracking a model run; it begins `pending`
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["createModelRun"];
         delete?: never;
         options?: never;
@@ -302,17 +359,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One model run */
+        /**
+         * One model run
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getModelRun"];
         put?: never;
         post?: never;
-        /** Delete a model run and its tuning runs */
+        /**
+         * Delete a model run and its tuning runs
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         delete: operations["deleteModelRun"];
         options?: never;
         head?: never;
         /**
          * Move the status forward, set metrics or training time, merge-patch the metadata (RFC 7396)
-         * @description A transition the status rule forbids is a 409 with `from` and `to`.
+         * @description A transition the status rule forbids is a 409 with `from` and `to`. Needs a bearer token with the `write` scope or one that implies it.
          */
         patch: operations["updateModelRun"];
         trace?: never;
@@ -324,10 +387,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Preprocessing operations, newest first, filtered by dataset or status */
+        /**
+         * Preprocessing operations, newest first, filtered by dataset or status
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listPreprocessingHistory"];
         put?: never;
-        /** Record a preprocessing operation run on a dataset */
+        /**
+         * Record a preprocessing operation run on a dataset
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["recordPreprocessingOperation"];
         delete?: never;
         options?: never;
@@ -342,10 +411,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Preprocessing steps in the order they run: by dataset, then `order` */
+        /**
+         * Preprocessing steps in the order they run: by dataset, then `order`
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listPreprocessingSteps"];
         put?: never;
-        /** Add a preprocessing step to a dataset */
+        /**
+         * Add a preprocessing step to a dataset
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["createPreprocessingStep"];
         delete?: never;
         options?: never;
@@ -360,15 +435,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One preprocessing step, without its fitted transformer */
+        /**
+         * One preprocessing step, without its fitted transformer
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getPreprocessingStep"];
         put?: never;
         post?: never;
-        /** Delete a preprocessing step and its fitted transformer */
+        /**
+         * Delete a preprocessing step and its fitted transformer
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         delete: operations["deletePreprocessingStep"];
         options?: never;
         head?: never;
-        /** Activate or deactivate a step, move it, or replace its parameters */
+        /**
+         * Activate or deactivate a step, move it, or replace its parameters
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         patch: operations["updatePreprocessingStep"];
         trace?: never;
     };
@@ -379,12 +463,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The step's fitted transformer, byte for byte, with its sha256 as ETag */
+        /**
+         * The step's fitted transformer, byte for byte, with its sha256 as ETag
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getFittedTransformer"];
-        /** Store the step's fitted transformer (at most 67108864 bytes), replacing any before it */
+        /**
+         * Store the step's fitted transformer (at most 67108864 bytes), replacing any before it
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         put: operations["putFittedTransformer"];
         post?: never;
-        /** Remove the step's fitted transformer */
+        /**
+         * Remove the step's fitted transformer
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         delete: operations["deleteFittedTransformer"];
         options?: never;
         head?: never;
@@ -398,7 +491,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The live schema from pg_catalog: tables, columns, indexes, foreign keys, checks; the engine's bookkeeping marked */
+        /**
+         * The live schema from pg_catalog: tables, columns, indexes, foreign keys, checks; the engine's bookkeeping marked
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getSchema"];
         put?: never;
         post?: never;
@@ -417,7 +513,7 @@ export interface paths {
         };
         /**
          * The live schema against the one the migrations produce at the current revision
-         * @description Compared with the committed snapshot of the revision in `alembic_version`. 409 when the database is at a revision the code does not know, at several unmerged heads, or at one with no snapshot.
+         * @description Compared with the committed snapshot of the revision in `alembic_version`. 409 when the database is at a revision the code does not know, at several unmerged heads, or at one with no snapshot. Needs a bearer token with the `read` scope or one that implies it.
          */
         get: operations["getSchemaDrift"];
         put?: never;
@@ -435,10 +531,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users, newest first */
+        /**
+         * Users, newest first
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listUsers"];
         put?: never;
-        /** Create a user; the password, when given, is stored only as a scrypt hash */
+        /**
+         * Create a user; the password, when given, is stored only as a scrypt hash
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["createUser"];
         delete?: never;
         options?: never;
@@ -453,7 +555,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One user */
+        /**
+         * One user
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getUser"];
         put?: never;
         post?: never;
@@ -1097,6 +1202,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1193,6 +1307,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1269,6 +1392,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1332,6 +1464,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1436,6 +1577,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1512,6 +1662,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1552,6 +1711,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -1572,6 +1758,24 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Default Response */
             503: {
                 headers: {
@@ -1579,6 +1783,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1599,6 +1812,33 @@ export interface operations {
                 };
                 content: {
                     "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1622,6 +1862,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1632,6 +1881,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1750,6 +2008,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1788,6 +2055,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1798,6 +2074,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1866,6 +2151,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -1918,6 +2212,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1996,6 +2299,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2055,6 +2367,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2155,6 +2476,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2282,6 +2612,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2347,6 +2686,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2451,6 +2799,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2527,6 +2884,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2593,6 +2959,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2708,6 +3083,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2771,6 +3155,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2875,6 +3268,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2938,6 +3340,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3042,6 +3453,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3118,6 +3538,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3184,6 +3613,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3290,6 +3728,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3358,6 +3805,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3462,6 +3918,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3536,6 +4001,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3574,6 +4048,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3584,6 +4067,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3621,6 +4113,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3640,6 +4141,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3700,6 +4210,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3804,6 +4323,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3872,6 +4400,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
