@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto'
+import knexFactory, { type Knex } from 'knex'
+import pg from 'pg'
+
+export interface ScratchDatabase {
+  readonly knex: Knex
+  /** Closes every connection and drops the database; safe to call more than once. */
+  drop (): Promise<void>
+}
+
+/** An empty database of its own on the server `serverUrl` reaches, dropped when done. */
+export async function createScratchDatabase (serverUrl: string, purpose: string): Promise<ScratchDatabase> {
+  const name = `aip_schema_${purpose}_${randomBytes(5).toString('hex')}`
+  await admin(serverUrl, `CREATE DATABASE ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const knex = knexFactory({ client: 'pg', connection: url.toString(), pool: { min: 0, max: 3 }, log: { warn: ignore, error: ignore, deprecate: ignore, debug: ignore } })
+  let dropped: Promise<void> | null = null
+  return {
+    knex,
+    drop: () => (dropped ??= knex.destroy().then(() => admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
+  }
+}
+
+/** A SQL file as psql -f would run it with no variables: the whole text, one simple query. */
+export async function runSqlText (knex: Knex, text: string): Promise<void> {
+  const connection = await knex.client.acquireConnection() as pg.ClientBase
+  try {
+    await connection.query(text)
+  } finally {
+    await knex.client.releaseConnection(connection)
+  }
+}
+
+async function admin (serverUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl })
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+function ignore (): void {}
