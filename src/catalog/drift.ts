@@ -24,7 +24,7 @@ export interface DriftReport {
  * The live schema against the committed snapshot of the database's revision, the engine's
  * bookkeeping left out. Read-only: no table created, no lock taken. Usable without Fastify.
  */
-export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { snapshotsDir?: string } = {}): Promise<DriftReport> {
+export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { snapshotsDir?: string | undefined } = {}): Promise<DriftReport> {
   const state = await readDatabaseState(knex)
   // A changed checksum is no reason to refuse: drift is how one finds out what it changed.
   verifyDatabaseState(graph, state, 'unknown-only')

@@ -22,11 +22,14 @@ export async function createScratchDatabase (serverUrl: string, purpose: string)
   }
 }
 
-/** A SQL file as psql -f would run it with no variables: the whole text, one simple query. */
+/**
+ * A SQL file, the whole text as one simple query. psql's meta-commands are no SQL: lines
+ * starting with a backslash (pg_dump writes `\restrict`) are left out.
+ */
 export async function runSqlText (knex: Knex, text: string): Promise<void> {
   const connection = await knex.client.acquireConnection() as pg.ClientBase
   try {
-    await connection.query(text)
+    await connection.query(text.split('\n').filter((line) => !line.startsWith('\\')).join('\n'))
   } finally {
     await knex.client.releaseConnection(connection)
   }

@@ -13,6 +13,7 @@ interface Teardown { teardown (fn: () => unknown): void }
 
 export interface TestAppOptions {
   readonly migrationsDir?: string
+  readonly snapshotsDir?: string
   readonly lockWaitMs?: number
   readonly lockTimeoutMs?: number
   readonly instance?: string
@@ -26,6 +27,7 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
   const app = await buildApp({
     databaseUrl,
     migrationsDir: options.migrationsDir,
+    snapshotsDir: options.snapshotsDir,
     dataApi: options.migrationsDir === undefined,
     instance: options.instance,
     config: {
