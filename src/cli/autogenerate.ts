@@ -138,7 +138,7 @@ async function readSqlFile (graph: RevisionGraph, databaseUrl: string, file: str
   const text = await readFile(file, 'utf8')
   const scratch = await createScratchDatabase(databaseUrl, 'desired')
   try {
-    await runSqlText(scratch.knex, text).catch((error: Error) => fail('sql-file-failed', `${file} does not run on an empty database: ${error.message}`))
+    await runSqlText(scratch.url, text).catch((error: Error) => fail('sql-file-failed', `${file} does not run on an empty database: ${error.message}`))
     return { head, source: file, schema: applicationSchema(await introspectSchema(scratch.knex)), others: await introspectOtherObjects(scratch.knex) }
   } finally {
     await scratch.drop()
