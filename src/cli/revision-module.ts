@@ -6,7 +6,7 @@ import type { RevisionDefinition } from '../migrator/revision.js'
  */
 export function moduleSource (definition: RevisionDefinition, header: readonly string[] = []): string {
   const list = (items: readonly string[]) => `[${items.map(quote).join(', ')}]`
-  const statements = (items: readonly string[]) => items.map((item) => `    ${quote(item)},\n`).join('')
+  const statements = (items: readonly string[]) => items.map((item) => `    ${quoteStatement(item)},\n`).join('')
   const comment = header.length === 0 ? '' : `/*\n${header.map((line) => ` * ${line.replace(/\*\//g, '* /')}`.trimEnd()).join('\n')}\n */\n`
   return `import { defineRevision } from '../migrator/revision.js'
 
@@ -23,10 +23,14 @@ ${statements(definition.down)}  ],
 `
 }
 
-/** A string literal the lint accepts: a template for several lines, double quotes to spare escaping single ones. */
+/** A string literal the lint accepts: a template for several lines, else single quotes. */
 function quote (text: string): string {
   if (text.includes('\n')) return `\`${text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${')}\``
-  const escaped = text.replace(/\\/g, '\\\\')
-  if (text.includes("'") && !text.includes('"')) return `"${escaped}"`
-  return `'${escaped.replace(/'/g, "\\'")}'`
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+}
+
+/** SQL is full of single quotes: double quotes spare escaping them, as the lint allows. */
+function quoteStatement (text: string): string {
+  if (text.includes('\n') || !text.includes("'") || text.includes('"')) return quote(text)
+  return `"${text.replace(/\\/g, '\\\\')}"`
 }
