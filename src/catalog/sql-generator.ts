@@ -77,10 +77,12 @@ export function generateMigration (from: SchemaDefinition, to: SchemaDefinition)
   const sorted = changes.map((change, index) => ({ change, index })).sort((a, b) => a.change.rank - b.change.rank || a.index - b.index).map(({ change }) => change)
   const transactional = sorted.filter((change) => change.rank < rank.online)
   const online = sorted.filter((change) => change.rank >= rank.online)
+  // Drops are transactional changes: the notes and the breaking mark go with them.
   const notes = notesOf(differences, context)
+  const breaking = context.droppedTables.size > 0 || context.droppedColumns.size > 0
   const phases: GeneratedPhase[] = []
-  if (transactional.length > 0) phases.push(phaseOf(transactional, true, notes))
-  if (online.length > 0) phases.push(phaseOf(online, false, transactional.length > 0 ? [] : notes))
+  if (transactional.length > 0) phases.push(phaseOf(transactional, true, notes, breaking))
+  if (online.length > 0) phases.push(phaseOf(online, false, [], false))
   return { phases, unsupported }
 }
 
@@ -92,10 +94,10 @@ export function statementsOf (migration: GeneratedMigration): { up: string[], do
   }
 }
 
-function phaseOf (changes: readonly Change[], transactional: boolean, notes: string[]): GeneratedPhase {
+function phaseOf (changes: readonly Change[], transactional: boolean, notes: string[], breaking: boolean): GeneratedPhase {
   return {
     transactional,
-    breaking: notes.some((note) => note.startsWith('drops ')),
+    breaking,
     up: changes.flatMap((change) => change.up),
     down: [...changes].reverse().flatMap((change) => change.down),
     notes,
