@@ -34,6 +34,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger']
   /** Another set of revisions, for tests. */
   readonly migrationsDir?: string
+  /** The schema snapshots of that set, for `GET /schema/drift`; default the committed ones. */
+  readonly snapshotsDir?: string
   readonly instance?: string
   /** The data endpoints need the service's own revisions; off for another revision set. */
   readonly dataApi?: boolean
@@ -85,7 +87,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(migrationReadRoutes)
   await app.register(migrationWriteRoutes)
-  await app.register(schemaRoutes)
+  await app.register(schemaRoutes, { snapshotsDir: options.snapshotsDir })
   if (options.dataApi !== false) {
     await app.register(schemaGate)
     await app.register(dataPlugin)

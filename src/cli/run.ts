@@ -36,8 +36,9 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
       opened ??= await open()
       return opened
     }
-    const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api })
+    const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api, env })
     streams.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
+    if (output.stderr !== undefined) streams.stderr.write(output.stderr)
     return output.exitCode ?? exitCodes.ok
   } catch (error) {
     if (error instanceof UsageError) {

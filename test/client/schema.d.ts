@@ -1064,6 +1064,13 @@ export interface components {
             inSync: boolean;
             /** @description the revision the database is at; null at base */
             revision: string | null;
+            /** @description the statements a revision recording the differences would run; what no statement can express is left out */
+            sql: {
+                /** @description turns the live schema back into the revision's */
+                down: string[];
+                /** @description turns the revision's schema into the live one, online-safe, as `revision --autogenerate` writes it */
+                up: string[];
+            };
         };
         SchemaStatus: {
             /** @description applied revisions this code does not have (a newer release's) */

@@ -15,6 +15,7 @@ export interface TestAppOptions {
   readonly migrationsDir?: string
   /** The data endpoints; on by default with this build's own revisions. */
   readonly dataApi?: boolean
+  readonly snapshotsDir?: string
   readonly lockWaitMs?: number
   readonly lockTimeoutMs?: number
   readonly lockRetries?: number
@@ -30,6 +31,7 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
   const app = await buildApp({
     databaseUrl,
     migrationsDir: options.migrationsDir,
+    snapshotsDir: options.snapshotsDir,
     dataApi: options.dataApi ?? options.migrationsDir === undefined,
     instance: options.instance,
     config: {
