@@ -32,6 +32,8 @@ export interface MigratorOptions {
   readonly statementTimeoutMs?: number
   readonly logger: MigratorLogger
   readonly observer?: MigratorObserver
+  /** Throws when the connection is known to go through a transaction pooler; before any work, the lock probes again itself. */
+  readonly assertDirectConnection?: () => Promise<void>
 }
 
 export interface SchemaStatus {
@@ -139,6 +141,7 @@ export class SchemaMigrator {
   }
 
   async upgrade (request: MigrateRequest): Promise<MigrationResult> {
+    await this.options.assertDirectConnection?.()
     const fast = await this.noOpUpgrade(request)
     if (fast !== null) return fast
     return this.run('upgrade', request, null)
@@ -228,6 +231,7 @@ export class SchemaMigrator {
   /** Fails fast, without the lock, on what no state of the database could make valid. */
   private async preflight (kind: OperationKind, target: string, stamp: StampRequest | null): Promise<void> {
     if (this.stopping) throw new ShuttingDownError(null)
+    await this.options.assertDirectConnection?.()
     parseTarget(target)
     const state = await this.state()
     verifyDatabaseState(this.graph, state, stamp === null ? 'all' : stampCheck(stamp))

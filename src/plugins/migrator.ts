@@ -24,7 +24,7 @@ export interface MigratorPluginOptions {
 export default fp<MigratorPluginOptions>(async (fastify, options) => {
   const graph = RevisionGraph.build(await loadRevisions(options.migrationsDir))
   const migrator = new SchemaMigrator({
-    knex: fastify.knex,
+    knex: fastify.migrationKnex,
     graph,
     instance: options.instance ?? `${hostname()}:${process.pid}`,
     lockWaitMs: options.lockWaitMs,
@@ -32,8 +32,9 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
     statementTimeoutMs: options.statementTimeoutMs,
     logger: fastify.log,
     observer: options.observer,
+    assertDirectConnection: () => fastify.migrationConnection.assertDirect(),
   })
   fastify.decorate('migrator', migrator)
-  // Registered after knex, so this runs before the pool is destroyed.
+  // Registered after the migration connection, so this runs before its pool is destroyed.
   fastify.addHook('onClose', async () => { await migrator.idle() })
-}, { name: 'migrator', dependencies: ['knex'] })
+}, { name: 'migrator', dependencies: ['migration-connection'] })

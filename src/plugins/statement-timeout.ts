@@ -1,0 +1,50 @@
+import pg from 'pg'
+
+type QueryCallback = (error: Error | null, result: unknown) => void
+type CallbackQuery = (config: unknown, callback: QueryCallback) => void
+
+/**
+ * The data queries' statement timeout, enforced from the client so that it needs no session
+ * state: `statement_timeout` as a startup parameter is refused by PgBouncer (and lost when
+ * ignored), and a `SET` would stay on whichever server session ran it. Past `timeoutMs` a
+ * protocol cancel request is sent for the connection; a pooler forwards it to the server
+ * session running the query, and PostgreSQL ends it with 57014 as `statement_timeout` would.
+ * It costs a timer per query; `SET LOCAL` in a transaction around each query cost three
+ * more round trips (see bench/RESULTS.md).
+ *
+ * Only the callback form is timed: it is the one Knex uses for every query it runs.
+ */
+export function enforceStatementTimeout (client: pg.Client, timeoutMs: number): void {
+  const query = client.query.bind(client) as unknown as CallbackQuery
+  const timed: CallbackQuery = (config, callback) => {
+    if (typeof callback !== 'function') return query(config, callback)
+    let running = true
+    const timer = setTimeout(() => sendCancel(client, () => running), timeoutMs)
+    query(config, (error, result) => {
+      running = false
+      clearTimeout(timer)
+      callback(error, result)
+    })
+  }
+  client.query = timed as unknown as pg.Client['query']
+}
+
+/** What pg's `Connection` has and its types do not declare. */
+interface CancelConnection extends pg.Connection {
+  connect (port: number | string, host?: string): void
+  cancel (processID: number, secretKey: number): void
+}
+
+/** A cancel request goes on a connection of its own; `stillRunning` is asked again once it is open, so a query that just ended is not followed by a cancel that hits the next one. */
+function sendCancel (client: pg.Client, stillRunning: () => boolean): void {
+  const { processID, secretKey } = client as unknown as { processID: number | null, secretKey: number | null }
+  if (processID === null || secretKey === null) return
+  const connection = new pg.Connection() as CancelConnection
+  connection.on('error', () => connection.stream.destroy())
+  connection.on('connect', () => {
+    if (stillRunning()) connection.cancel(processID, secretKey)
+    connection.stream.end()
+  })
+  if (client.host.startsWith('/')) connection.connect(`${client.host}/.s.PGSQL.${client.port}`)
+  else connection.connect(client.port, client.host)
+}
