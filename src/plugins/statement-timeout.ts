@@ -29,6 +29,8 @@ export function enforceStatementTimeout (client: pg.Client, timeoutMs: number): 
   client.query = timed as unknown as pg.Client['query']
 }
 
+const cancelDeliveryMs = 10_000
+
 /** What pg's `Connection` has and its types do not declare. */
 interface CancelConnection extends pg.Connection {
   connect (port: number | string, host?: string): void
@@ -40,10 +42,13 @@ function sendCancel (client: pg.Client, stillRunning: () => boolean): void {
   const { processID, secretKey } = client as unknown as { processID: number | null, secretKey: number | null }
   if (processID === null || secretKey === null) return
   const connection = new pg.Connection() as CancelConnection
+  // The receiver closes the connection once the cancel is delivered; PgBouncer drops a cancel whose connection we close first.
+  const abandon = setTimeout(() => connection.stream.destroy(), cancelDeliveryMs).unref()
+  connection.stream.on('close', () => clearTimeout(abandon))
   connection.on('error', () => connection.stream.destroy())
   connection.on('connect', () => {
     if (stillRunning()) connection.cancel(processID, secretKey)
-    connection.stream.end()
+    else connection.stream.destroy()
   })
   if (client.host.startsWith('/')) connection.connect(`${client.host}/.s.PGSQL.${client.port}`)
   else connection.connect(client.port, client.host)
