@@ -12,6 +12,7 @@ import { SchemaMigrator } from '../../src/migrator/migrator.js'
 import { poolGoesThroughTransactionPooler } from '../../src/migrator/pooler.js'
 import { loadRevisions } from '../../src/migrator/source.js'
 import { bearer, buildTestApp, tokens } from '../helpers/app.js'
+import { runCli } from '../helpers/cli.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
 import { startPgBouncer } from '../helpers/pgbouncer.js'
 
@@ -222,4 +223,18 @@ t.test('the engine itself never takes the lock through a pooler, whatever its ca
   t.equal(await advisoryLocks(db), 0, 'no advisory lock left')
   const failed = await db('aip_schema_operations').select('status', 'error')
   t.match(failed, [{ status: 'failed', error: { kind: 'pooled-migration-connection' } }], 'the refused operation is in the audit log')
+})
+
+t.test('the CLI migrates on MIGRATION_DATABASE_URL, and refuses a pooled DATABASE_URL alone', async (t) => {
+  const url = await createTestDatabase(t, 'pooler_cli')
+  const db = testKnex(t, url)
+  const refused = await runCli(['upgrade', 'heads'], { DATABASE_URL: pooler.pooled(url) })
+  t.equal(refused.code, 1, 'a failure')
+  t.match(refused.stderr, /transaction pooler.*MIGRATION_DATABASE_URL/)
+  t.equal(await advisoryLocks(db), 0)
+  t.equal((await db.raw("SELECT to_regclass('users') AS users")).rows[0].users, null, 'nothing ran')
+
+  const upgraded = await runCli(['upgrade', 'heads'], { DATABASE_URL: pooler.pooled(url), MIGRATION_DATABASE_URL: url })
+  t.equal(upgraded.code, 0, upgraded.stderr)
+  t.same((await db('alembic_version').pluck('version_num')).sort(), [...graph.heads].sort())
 })
