@@ -13,6 +13,7 @@ import { poolGoesThroughTransactionPooler } from '../../src/migrator/pooler.js'
 import { loadRevisions } from '../../src/migrator/source.js'
 import { bearer, buildTestApp, tokens } from '../helpers/app.js'
 import { runCli } from '../helpers/cli.js'
+import { runServerToExit, startServer } from '../helpers/server.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
 import { startPgBouncer } from '../helpers/pgbouncer.js'
 
@@ -237,4 +238,18 @@ t.test('the CLI migrates on MIGRATION_DATABASE_URL, and refuses a pooled DATABAS
   const upgraded = await runCli(['upgrade', 'heads'], { DATABASE_URL: pooler.pooled(url), MIGRATION_DATABASE_URL: url })
   t.equal(upgraded.code, 0, upgraded.stderr)
   t.same((await db('alembic_version').pluck('version_num')).sort(), [...graph.heads].sort())
+})
+
+t.test('the server process: both URLs from the environment; with only the pooled one, MIGRATE_ON_START refuses to start', async (t) => {
+  const url = await createTestDatabase(t, 'pooler_server')
+  const env = { DATABASE_URL: pooler.pooled(url), AUTH_DISABLED: 'true', MIGRATE_ON_START: 'true' }
+  const refused = await runServerToExit(env)
+  t.equal(refused.code, 1)
+  t.match(refused.output, /transaction pooler.*MIGRATION_DATABASE_URL/, 'says why, naming the variable')
+
+  const server = await startServer({ ...env, MIGRATION_DATABASE_URL: url })
+  t.teardown(() => server.stop())
+  t.equal((await fetch(`${server.baseUrl}/health/ready`)).status, 200, 'migrated at start on the direct URL, and ready')
+  t.match(await (await fetch(`${server.baseUrl}/metrics`)).text(), /^aip_schema_migration_connection_pooled 0$/m)
+  t.equal(await server.stop(), 0)
 })
