@@ -31,14 +31,15 @@ export async function startPgBouncer ({ poolSize = 20 } = {}) {
     `logfile = ${join(dir, 'pgbouncer.log')}`,
     '',
   ].join('\n'))
-  const args = [join(dir, 'pgbouncer.ini')]
+  // setpriv switches the user (pgbouncer's own -u would drop the death signal): an interrupted bench leaves no pooler behind.
+  const args = ['--pdeathsig', 'KILL']
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }))
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }))
     for (const file of ['', 'users.txt', 'pgbouncer.ini']) await chown(join(dir, file), uid, gid)
-    args.unshift('-u', 'postgres')
+    args.push(`--reuid=${uid}`, `--regid=${gid}`, '--init-groups')
   }
-  const child = spawn('pgbouncer', args, { stdio: 'ignore' })
+  const child = spawn('setpriv', [...args, 'pgbouncer', join(dir, 'pgbouncer.ini')], { stdio: 'ignore' })
   const exited = once(child, 'exit')
   const pooled = (url) => {
     const through = new URL(url)

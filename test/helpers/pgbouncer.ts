@@ -48,14 +48,16 @@ export async function startPgBouncer (t: Teardown, options: { poolSize?: number 
     `pidfile = ${join(dir, 'pgbouncer.pid')}`,
     '',
   ].join('\n'))
-  const args = [join(dir, 'pgbouncer.ini')]
+  // setpriv switches the user itself (pgbouncer's own -u would drop the death signal) and ends
+  // PgBouncer with this process, even when a timeout kills it before its teardown runs.
+  const args = ['--pdeathsig', 'KILL']
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }))
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }))
     for (const path of [dir, join(dir, 'users.txt'), join(dir, 'pgbouncer.ini')]) await chown(path, uid, gid)
-    args.unshift('-u', 'postgres')
+    args.push(`--reuid=${uid}`, `--regid=${gid}`, '--init-groups')
   }
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('setpriv', [...args, binary, join(dir, 'pgbouncer.ini')], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
