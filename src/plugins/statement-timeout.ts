@@ -1,7 +1,7 @@
 import pg from 'pg'
 
 type QueryCallback = (error: Error | null, result: unknown) => void
-type CallbackQuery = (config: unknown, callback: QueryCallback) => void
+type Query = (...args: unknown[]) => unknown
 
 /**
  * The data queries' statement timeout, enforced from the client so that it needs no session
@@ -9,24 +9,26 @@ type CallbackQuery = (config: unknown, callback: QueryCallback) => void
  * ignored), and a `SET` would stay on whichever server session ran it. Past `timeoutMs` a
  * protocol cancel request is sent for the connection; a pooler forwards it to the server
  * session running the query, and PostgreSQL ends it with 57014 as `statement_timeout` would.
- * It costs a timer per query; `SET LOCAL` in a transaction around each query cost three
- * more round trips (see bench/RESULTS.md).
+ * It costs a timer per query; `SET LOCAL` in a transaction around each query costs three
+ * more round trips (see bench/RESULTS-pooler.md).
  *
- * Only the callback form is timed: it is the one Knex uses for every query it runs.
+ * Only `query(config, callback)` is timed: it is the form Knex uses for every query it runs.
  */
 export function enforceStatementTimeout (client: pg.Client, timeoutMs: number): void {
-  const query = client.query.bind(client) as unknown as CallbackQuery
-  const timed: CallbackQuery = (config, callback) => {
-    if (typeof callback !== 'function') return query(config, callback)
+  const query = client.query.bind(client) as Query
+  const timed: Query = (...args) => {
+    const [config, callback] = args
+    if (args.length !== 2 || typeof callback !== 'function') return query(...args)
+    const done = callback as QueryCallback
     let running = true
     const timer = setTimeout(() => sendCancel(client, () => running), timeoutMs)
-    query(config, (error, result) => {
+    return query(config, (error: Error | null, result: unknown) => {
       running = false
       clearTimeout(timer)
-      callback(error, result)
+      done(error, result)
     })
   }
-  client.query = timed as unknown as pg.Client['query']
+  client.query = timed as pg.Client['query']
 }
 
 const cancelDeliveryMs = 10_000
