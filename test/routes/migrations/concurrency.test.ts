@@ -23,7 +23,7 @@ t.test('20 concurrent upgrades through two instances apply each revision once', 
   t.ok(audit.every((row: { status: string }) => row.status === 'succeeded'))
   t.equal(audit.reduce((sum: number, row: { steps: unknown[] }) => sum + row.steps.length, 0), 4)
   t.same(new Set(audit.map((row: { instance: string }) => row.instance)), new Set(['replica-a', 'replica-b']))
-  const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")
+  const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
   t.equal(locks.rows[0].n, 0, 'no advisory lock is left')
 })
 
