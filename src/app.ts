@@ -11,6 +11,7 @@ import { ReadinessSchema } from './schemas/health.js'
 import { dataSchemas } from './schemas/data.js'
 import { schemaSchemas } from './schemas/schema.js'
 import knexPlugin from './plugins/knex.js'
+import migrationConnectionPlugin from './plugins/migration-connection.js'
 import migratorPlugin from './plugins/migrator.js'
 import metricsPlugin from './plugins/metrics.js'
 import shutdownPlugin from './plugins/shutdown.js'
@@ -29,7 +30,10 @@ import dataPlugin from './plugins/data.js'
 import dataRoutes from './routes/data/index.js'
 
 export interface AppOptions {
+  /** Data queries and session-free reads: may be a transaction pooler. */
   readonly databaseUrl: string
+  /** Everything that needs a session (migrations, bookkeeping, LISTEN); defaults to `databaseUrl`. */
+  readonly migrationDatabaseUrl?: string
   readonly config: Pick<Config, 'auth' | 'lock' | 'fittedTransformerMaxBytes'> & Partial<Pick<Config, 'database' | 'http'>>
   readonly logger?: FastifyServerOptions['logger']
   /** Another set of revisions, for tests. */
@@ -60,10 +64,12 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(hardening, options.config.http ?? defaultHttpLimits)
   const limits = options.config.database ?? defaultDatabaseLimits
   const instance = options.instance ?? `${hostname()}:${process.pid}`
+  const migrationDatabaseUrl = options.migrationDatabaseUrl ?? options.databaseUrl
   await app.register(knexPlugin, {
     databaseUrl: options.databaseUrl,
     pool: { acquireTimeoutMs: limits.poolAcquireTimeoutMs, statementTimeoutMs: limits.statementTimeoutMs },
   })
+  await app.register(migrationConnectionPlugin, { databaseUrl: migrationDatabaseUrl, acquireTimeoutMs: limits.poolAcquireTimeoutMs })
   await app.register(migratorPlugin, {
     observer: app.migrationObserver,
     migrationsDir: options.migrationsDir,
@@ -75,7 +81,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   })
   await app.register(shutdownPlugin)
   await app.register(schemaStatePlugin, {
-    databaseUrl: options.databaseUrl,
+    databaseUrl: migrationDatabaseUrl,
     instance,
     refreshMs: limits.schemaStateRefreshMs,
     acquireTimeoutMs: limits.poolAcquireTimeoutMs,

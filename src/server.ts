@@ -17,6 +17,7 @@ async function main (): Promise<void> {
   }
   const app = await buildApp({
     databaseUrl: config.databaseUrl ?? (embedded as EmbeddedDatabase).url,
+    migrationDatabaseUrl: config.migrationDatabaseUrl ?? undefined,
     config,
     logger: loggerOptions(config.logLevel),
   })

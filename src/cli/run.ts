@@ -59,9 +59,10 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
     if (!/^https?:\/\//.test(baseUrl)) throw new UsageError(`--url must be an http:// or https:// URL, not '${baseUrl}'`)
     return async () => (await import('./remote.js')).openRemote({ baseUrl, token: env.AIP_SCHEMA_TOKEN ?? null, onStep })
   }
-  const databaseUrl = env.DATABASE_URL
+  // The verbs take the migration lock and write the bookkeeping: they need the direct connection.
+  const databaseUrl = env.MIGRATION_DATABASE_URL === undefined || env.MIGRATION_DATABASE_URL === '' ? env.DATABASE_URL : env.MIGRATION_DATABASE_URL
   if (databaseUrl === undefined || databaseUrl === '') {
-    throw new UsageError(`${invocation.verb} needs DATABASE_URL set, or --url <service> to go through a running service`)
+    throw new UsageError(`${invocation.verb} needs DATABASE_URL (or MIGRATION_DATABASE_URL) set, or --url <service> to go through a running service`)
   }
   const lockWaitMs = milliseconds(env, 'MIGRATION_LOCK_WAIT_MS', 30_000)
   const lockTimeoutMs = milliseconds(env, 'MIGRATION_LOCK_TIMEOUT_MS', 10_000)

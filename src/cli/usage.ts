@@ -173,8 +173,8 @@ function isVerb (name: string): name is VerbName {
   return Object.hasOwn(verbs, name)
 }
 
-const transports = `Against DATABASE_URL directly, or a running service with --url <base url>
-(token from AIP_SCHEMA_TOKEN). --json prints the API's objects. Exit codes: 0 success,
+const transports = `Against MIGRATION_DATABASE_URL (else DATABASE_URL) directly, or a running service with --url
+<base url> (token from AIP_SCHEMA_TOKEN). --json prints the API's objects. Exit codes: 0 success,
 1 failure, 2 bad usage, 3 the migration lock was not had.`
 
 export function overview (): string {

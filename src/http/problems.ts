@@ -37,6 +37,7 @@ const migratorProblems: Record<MigratorErrorKind, { status: number, title: strin
   'invalid-cursor': { status: 400, title: 'Invalid cursor' },
   'stamp-not-allowed': { status: 403, title: 'Stamping backwards needs the admin scope' },
   'shutting-down': { status: 503, title: 'The service is shutting down' },
+  'pooled-migration-connection': { status: 409, title: 'The migration connection goes through a transaction pooler' },
 }
 
 /** The one place engine errors become HTTP: status from the kind, fields carried over as extensions. */

@@ -22,6 +22,7 @@ export type MigratorErrorKind =
   | 'invalid-cursor'
   | 'stamp-not-allowed'
   | 'shutting-down'
+  | 'pooled-migration-connection'
 
 /** Duplicate ids, dangling down revisions or cycles: found when revisions are loaded. */
 export class InvalidRevisionGraphError extends MigratorError {
@@ -182,5 +183,18 @@ export class ShuttingDownError extends MigratorError {
     super(stoppedBefore === null
       ? 'the service is shutting down: no migration starts'
       : `the service is shutting down: stopped before ${stoppedBefore}; every revision before it is applied`)
+  }
+}
+
+/**
+ * The migration connection goes through a transaction pooler: a session lock taken through it
+ * would outlive the operation on a server session the next client inherits, and the revisions
+ * would run beside another replica's. Nothing is taken; the fix is a direct URL.
+ */
+export class PooledMigrationConnectionError extends MigratorError {
+  readonly kind = 'pooled-migration-connection'
+  readonly setting = 'MIGRATION_DATABASE_URL'
+  constructor () {
+    super('the migration connection goes through a transaction pooler (its server session changes between transactions): no migration runs through it; set MIGRATION_DATABASE_URL to a direct connection to PostgreSQL')
   }
 }

@@ -29,6 +29,8 @@ export interface MigratorOptions {
   readonly statementTimeoutMs?: number
   readonly logger: MigratorLogger
   readonly observer?: MigratorObserver
+  /** Throws when the connection is known to go through a transaction pooler; before any work, the lock probes again itself. */
+  readonly assertDirectConnection?: () => Promise<void>
 }
 
 export interface MigrateRequest {
@@ -109,6 +111,7 @@ export class SchemaMigrator {
 
   async upgrade (request: MigrateRequest): Promise<MigrationResult> {
     const operation = this.operationRequest('upgrade', request, null)
+    await this.options.assertDirectConnection?.()
     const fast = await this.noOpUpgrade(operation)
     if (fast !== null) return fast
     return this.run(operation)
@@ -222,6 +225,7 @@ export class SchemaMigrator {
    */
   private async preflight (request: OperationRequest): Promise<{ state: DatabaseState, result: MigrationResult } | null> {
     if (this.stopping) throw new ShuttingDownError(null)
+    await this.options.assertDirectConnection?.()
     const state = await this.state()
     const { analysis, nothingToDo } = checkState(this.context, request, state)
     await this.ensureBookkeeping()

@@ -12,6 +12,8 @@ export function bearer (scope: keyof typeof tokens): { authorization: string } {
 interface Teardown { teardown (fn: () => unknown): void }
 
 export interface TestAppOptions {
+  /** Beside a pooled `databaseUrl`: the direct connection for migrations. */
+  readonly migrationDatabaseUrl?: string
   readonly migrationsDir?: string
   /** The data endpoints; on by default with this build's own revisions. */
   readonly dataApi?: boolean
@@ -30,6 +32,7 @@ export interface TestAppOptions {
 export async function buildTestApp (t: Teardown, databaseUrl: string, options: TestAppOptions = {}): Promise<FastifyInstance> {
   const app = await buildApp({
     databaseUrl,
+    migrationDatabaseUrl: options.migrationDatabaseUrl,
     migrationsDir: options.migrationsDir,
     snapshotsDir: options.snapshotsDir,
     dataApi: options.dataApi ?? options.migrationsDir === undefined,
