@@ -81,8 +81,9 @@ t.test('through the pooler with a direct MIGRATION_DATABASE_URL: 2 replicas × 1
   const answers = await Promise.all(replicas.flatMap((app) => Array.from({ length: 10 }, () => upgrade(app))))
   t.same(answers.map((res) => res.statusCode), Array(20).fill(200), 'all 20 upgrades answer 200')
 
-  const steps = await db('aip_schema_operations').where({ status: 'succeeded' }).select('steps')
-  const applied = steps.flatMap((row: { steps: Array<{ revision: string, direction: string }> }) => row.steps.map((step) => `${step.direction} ${step.revision}`))
+  const steps = await db('aip_schema_operation_steps').join('aip_schema_operations', 'aip_schema_operations.id', 'aip_schema_operation_steps.operation')
+    .where({ status: 'succeeded' }).select('step')
+  const applied = steps.map((row: { step: { revision: string, direction: string } }) => `${row.step.direction} ${row.step.revision}`)
   t.same(applied.sort(), graph.all().map((revision) => `up ${revision.revision}`).sort(), 'each revision applied once, by one operation')
   t.same((await db('alembic_version').pluck('version_num')).sort(), [...graph.heads].sort(), 'the database is at the heads')
   t.equal(await advisoryLocks(db), 0, 'no advisory lock is left on any server session')

@@ -37,7 +37,7 @@ t.test("a database Alembic brought to the seed's head is adopted as it is, then 
   const current = await app.inject({ url: '/migrations/current', headers: bearer('read') })
   t.same(current.json(), { current: [seedHead], heads: [head], upToDate: false, pending: afterSeed, ahead: [], breaking: [], interrupted: null })
   t.equal((await db.raw("SELECT to_regclass('knex_migrations') IS NULL AS absent")).rows[0].absent, true, 'reading adopted nothing yet')
-  t.same((await app.inject({ url: '/schema/drift', headers: bearer('read') })).json(), { revision: seedHead, inSync: true, differences: [] }, 'in sync with its revision')
+  t.same((await app.inject({ url: '/schema/drift', headers: bearer('read') })).json(), { revision: seedHead, inSync: true, differences: [], sql: { up: [], down: [] } }, 'in sync with its revision')
   t.equal((await app.inject({ url: '/health/ready' })).statusCode, 503, 'not ready: this code has revisions to apply')
 
   const upgrade = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })
@@ -47,7 +47,7 @@ t.test("a database Alembic brought to the seed's head is adopted as it is, then 
   t.same(await db('knex_migrations').orderBy('name').pluck('name'), [...shippedRevisions].sort(), "Knex's bookkeeping filled")
   t.equal(Number((await db('aip_schema_revisions').count({ n: '*' }))[0]?.n), shippedRevisions.length, 'checksums pinned')
   t.equal((await app.inject({ url: '/health/ready' })).statusCode, 200)
-  t.same((await app.inject({ url: '/schema/drift', headers: bearer('read') })).json(), { revision: head, inSync: true, differences: [] })
+  t.same((await app.inject({ url: '/schema/drift', headers: bearer('read') })).json(), { revision: head, inSync: true, differences: [], sql: { up: [], down: [] } })
   const atHead = await snapshotCatalog(db)
   t.same(atHead, await engineSchemaAtHead(t), 'the very schema this engine gives a new database at head')
   for (const [name, table] of Object.entries(asAlembicLeftIt.tables)) {
