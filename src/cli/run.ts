@@ -1,5 +1,6 @@
 import { MigratorError } from '../migrator/errors.js'
-import { problemFromMigratorError } from '../http/problems.js'
+import { problemFromMigratorError, problemFromReviewError } from '../http/problems.js'
+import { ReviewError } from '../review/errors.js'
 import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
 import { commands } from './commands.js'
 import { stepLine } from './format.js'
@@ -84,6 +85,7 @@ function milliseconds (env: NodeJS.ProcessEnv, name: string, fallback: number): 
 function problemOf (error: unknown): CliProblem {
   if (error instanceof CliFailure) return error.problem
   if (error instanceof MigratorError) return problemFromMigratorError(error)
+  if (error instanceof ReviewError) return problemFromReviewError(error)
   const code = (error as NodeJS.ErrnoException).code
   return { type: 'error', detail: (error as Error).message || String(code ?? error), ...(code === undefined ? {} : { code }) }
 }

@@ -20,6 +20,7 @@ export type MigratorErrorKind =
   | 'operation-not-found'
   | 'stamp-not-allowed'
   | 'shutting-down'
+  | 'plan-stale'
 
 /** Duplicate ids, dangling down revisions or cycles: found when revisions are loaded. */
 export class InvalidRevisionGraphError extends MigratorError {
@@ -129,5 +130,13 @@ export class ShuttingDownError extends MigratorError {
     super(stoppedBefore === null
       ? 'the service is shutting down: no migration starts'
       : `the service is shutting down: stopped before ${stoppedBefore}; every revision before it is applied`)
+  }
+}
+
+/** An approved plan whose starting state no longer holds: another replica migrated in between. */
+export class PlanStaleError extends MigratorError {
+  readonly kind = 'plan-stale'
+  constructor (readonly expectedFrom: readonly string[], readonly actualFrom: readonly string[]) {
+    super(`the plan was made against ${expectedFrom.join(', ') || '<base>'} but the database is now at ${actualFrom.join(', ') || '<base>'}, or its steps differ: make a new plan`)
   }
 }

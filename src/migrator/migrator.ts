@@ -5,6 +5,7 @@ import { ensureBookkeeping } from './bookkeeping.js'
 import { cancelMigrationStatements } from './cancel.js'
 import { LockNotAcquiredError, MigrationFailedError, MigratorError, OperationNotFoundError, ShuttingDownError, StampNotAllowedError } from './errors.js'
 import { executeStep, writeVersionTable } from './executor.js'
+import { assertExpectedPlan, type ExpectedPlan } from './expected-plan.js'
 import type { RevisionGraph } from './graph.js'
 import { withMigrationLock } from './lock.js'
 import type { MigratorObserver } from './observer.js'
@@ -52,6 +53,8 @@ export interface MigrateRequest {
   readonly target: string
   readonly dryRun?: boolean
   readonly actor: string
+  /** An approved plan's starting state and steps: anything else is refused under the lock. */
+  readonly expected?: ExpectedPlan
 }
 
 export interface StampRequest {
@@ -205,7 +208,7 @@ export class SchemaMigrator {
    * graph's heads and records the succeeded operation, no lock. Anything else takes the full path.
    */
   private async noOpUpgrade (request: MigrateRequest): Promise<MigrationResult | null> {
-    if (request.dryRun === true || !this.bookkeepingReady || !this.isNoOpAtHeads(request.target)) return null
+    if (request.dryRun === true || request.expected !== undefined || !this.bookkeepingReady || !this.isNoOpAtHeads(request.target)) return null
     const { recorded, heads } = await recordNoOpUpgrade(this.prepared, {
       target: request.target,
       actor: request.actor,
@@ -270,6 +273,7 @@ export class SchemaMigrator {
         // Read again under the lock: another replica may have done the work meanwhile.
         const state = await this.state()
         verifyDatabaseState(this.graph, state, stamp === null ? 'all' : stampCheck(stamp))
+        if (request.expected !== undefined) assertExpectedPlan(this.graph, state, request.target, kind === 'upgrade' ? 'up' : 'down', request.expected)
         await this.audit.update(operation, { from: state.heads })
         if (stamp !== null) return this.stampUnderLock(state, stamp, session)
         await reconcileBookkeeping(this.knex, this.graph, state)
