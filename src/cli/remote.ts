@@ -45,8 +45,8 @@ export function openRemote (options: RemoteOptions): SchemaApi {
    * Submitted with `async`, then followed through the audit log, so a long run reports each step
    * as it completes. Nothing to do is answered at once, without the queue.
    */
-  const migrate = async (path: string, body: { target: string, dryRun: boolean }): Promise<MigrationResult> => {
-    if (path.endsWith('upgrade') && !body.dryRun && (body.target === 'head' || body.target === 'heads') && (await call<SchemaStatus>('GET', 'migrations/current')).upToDate) {
+  const migrate = async (path: string, body: { target?: string, dryRun: boolean, planId?: string }): Promise<MigrationResult> => {
+    if (path.endsWith('upgrade') && !body.dryRun && body.planId === undefined && (body.target === 'head' || body.target === 'heads') && (await call<SchemaStatus>('GET', 'migrations/current')).upToDate) {
       return call<MigrationResult>('POST', path, body)
     }
     const parents = await parentsOf()
@@ -74,6 +74,8 @@ export function openRemote (options: RemoteOptions): SchemaApi {
     upgrade: (body) => migrate('migrations/upgrade', body),
     downgrade: (body) => migrate('migrations/downgrade', body),
     stamp: (body) => call('POST', 'migrations/stamp', body),
+    plan: (body) => call('POST', 'migrations/plan', body),
+    approve: (planId, body) => call('POST', `migrations/plans/${encodeURIComponent(planId)}/approve`, body),
     // The HTTP API has no read-only verb that checks applied checksums.
     integrity: async () => null,
     drift: async () => {

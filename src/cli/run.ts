@@ -65,8 +65,10 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
   }
   const lockWaitMs = milliseconds(env, 'MIGRATION_LOCK_WAIT_MS', 30_000)
   const lockTimeoutMs = milliseconds(env, 'MIGRATION_LOCK_TIMEOUT_MS', 10_000)
+  const review = { approvalRequired: env.MIGRATION_APPROVAL === 'required', largeTableRows: whole(env, 'LINT_LARGE_TABLE_ROWS', 100_000) }
   return async () => (await import('./direct.js')).openDirect({
     databaseUrl,
+    review,
     lockWaitMs,
     lockTimeoutMs,
     onStep,
@@ -75,9 +77,13 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
 }
 
 function milliseconds (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return whole(env, name, fallback, ' of milliseconds')
+}
+
+function whole (env: NodeJS.ProcessEnv, name: string, fallback: number, unit = ''): number {
   const value = env[name]
   if (value === undefined || value === '') return fallback
-  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number of milliseconds, not '${value}'`)
+  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number${unit}, not '${value}'`)
   return Number(value)
 }
 

@@ -67,6 +67,9 @@ export function statementFindings (context: StatementContext, settings: FindingS
     if (where !== null && blockingRules.has(violation.rule)) {
       severity = where.severity
       message = `${message} ${where.text}`
+    } else if (facts.creates.length > 0 && blockingRules.has(violation.rule)) {
+      severity = 'info'
+      message = `${message} The table is created by this statement, so nothing waits on it.`
     } else if (destructive !== undefined) {
       severity = atLeastWarning(severity)
       message = `${message} ${lossText(destructive, where)}`
@@ -120,7 +123,7 @@ function lossFinding (loss: Destructive, target: TableTarget, flagged: ReadonlyS
     return {
       rule: 'narrowing-type-change',
       severity: 'warning',
-      message: `${where?.table ?? target.table}.${loss.column} narrows from ${current} to ${loss.type}: the change fails, or truncates, on any of ${rowsText(where?.rows ?? null)} whose value does not fit.`,
+      message: `${where?.table ?? target.table}.${loss.column} narrows from ${current} to ${loss.type}: the change fails if any of ${rowsText(where?.rows ?? null)} holds a value that does not fit.`,
       statement: context.index,
       ...fields,
     }
