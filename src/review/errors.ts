@@ -27,7 +27,7 @@ export class PlanNotFoundError extends ReviewError {
 export class ApprovalRequiredError extends ReviewError {
   readonly kind = 'approval-required'
   constructor (readonly direction: 'upgrade' | 'downgrade') {
-    super(`MIGRATION_APPROVAL=required: a ${direction} needs the planId of an approved plan (POST /migrations/plan, then POST /migrations/plans/{id}/approve)`)
+    super(`MIGRATION_APPROVAL=required: ${direction === 'upgrade' ? 'an upgrade' : 'a downgrade'} needs the planId of an approved plan (POST /migrations/plan, then POST /migrations/plans/{id}/approve)`)
   }
 }
 
