@@ -4,12 +4,15 @@ import { blocks, unquote, type Destructive, type StatementFacts, type TableTarge
 import type { Finding, Severity } from './types.js'
 import { isNarrowing } from './types-narrowing.js'
 
-/** Rules about a lock held for as long as a statement runs on the whole table: the table's size decides. */
+/**
+ * Rules about a lock held for as long as a statement works through the whole table: the table's
+ * size decides. (`prefer-text-field` is advice about later changes, kept at Squawk's level: adding
+ * a varchar column is a catalog change, and a varchar type change is `changing-column-type` too.)
+ */
 const blockingRules = new Set([
   'require-concurrent-index-creation',
   'require-concurrent-index-deletion',
   'changing-column-type',
-  'prefer-text-field',
   'adding-field-with-default',
   'adding-not-nullable-field',
   'adding-foreign-key-constraint',
