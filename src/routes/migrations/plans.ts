@@ -19,7 +19,7 @@ const planRoutes: FastifyPluginAsyncTypebox<PlanRoutesOptions> = async (fastify,
   fastify.post('/migrations/plan', {
     config: { scope: 'migrate' },
     schema: {
-      operationId: 'planMigration',
+      operationId: 'createMigrationPlan',
       tags: ['migrations'],
       summary: 'What an upgrade (or, for admin, a downgrade) would run, linted against the live database; runs nothing',
       security: [{ bearer: ['migrate'] }],
@@ -55,7 +55,7 @@ const planRoutes: FastifyPluginAsyncTypebox<PlanRoutesOptions> = async (fastify,
   fastify.post('/migrations/plans/:id/approve', {
     config: { scope: 'admin' },
     schema: {
-      operationId: 'approveMigrationPlan',
+      operationId: 'recordMigrationPlanApproval',
       tags: ['migrations'],
       summary: 'Approve a plan (not with the token that asked for it, when there are several admin tokens); errors need `override`',
       security: [{ bearer: ['admin'] }],
