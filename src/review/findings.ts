@@ -61,6 +61,8 @@ export function statementFindings (context: StatementContext, settings: FindingS
     })
   }
   const flagged = new Set<Destructive['kind']>()
+  // Squawk reports each dropped column of a statement in order: the nth report is the nth column.
+  const seen = new Map<Destructive['kind'], number>()
   for (const violation of context.violations) {
     if (violation.rule === 'syntax-error') continue
     const destructive = destructiveRules[violation.rule]
@@ -75,7 +77,9 @@ export function statementFindings (context: StatementContext, settings: FindingS
       message = `${message} The table is created by this statement, so nothing waits on it.`
     } else if (destructive !== undefined) {
       severity = atLeastWarning(severity)
-      message = `${message} ${lossText(destructive, where)}`
+      const nth = seen.get(destructive) ?? 0
+      seen.set(destructive, nth + 1)
+      message = `${message} ${lossText(destructive, where, target?.destructive.filter((loss) => loss.kind === destructive)[nth])}`
     }
     findings.push({ rule: violation.rule, severity, message, statement: index, ...where?.fields })
   }
