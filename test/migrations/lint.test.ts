@@ -1,4 +1,6 @@
+import { userInfo } from 'node:os'
 import t from 'tap'
+import { runCli } from '../../src/cli/run.js'
 import { RevisionGraph } from '../../src/migrator/graph.js'
 import { loadRevisions } from '../../src/migrator/source.js'
 import { buildTestApp } from '../helpers/app.js'
@@ -37,3 +39,17 @@ for (const revision of graph.all()) {
     t.same(unacknowledgedErrors(down), [], 'downgrade: no unacknowledged error')
   })
 }
+
+t.test('check --lint straight against the database: the pending steps lint clean', async (t) => {
+  const [root] = graph.all()
+  if (root === undefined) throw new Error('no revisions')
+  await app.migrator.downgrade({ target: root.revision, actor: 'lint suite' })
+  let stdout = ''
+  const code = await runCli(['check', '--lint', '--json'], { DATABASE_URL: url }, { stdout: { write: (text: string) => { stdout += text } }, stderr: { write: () => undefined } })
+  t.equal(code, 1, 'not at head')
+  const report = JSON.parse(stdout)
+  t.same(report.plan.steps.map((step: { revision: string }) => step.revision), graph.all().slice(1).map((revision) => revision.revision))
+  t.equal(report.plan.summary.errors, 0)
+  t.same(report.findings.filter((finding: string) => finding.startsWith('lint:')), [])
+  t.equal(report.plan.requestedBy, `cli:${userInfo().username}`)
+})
