@@ -12,6 +12,7 @@ export const tables = {
   knexMigrationsLock: 'knex_migrations_lock',
   revisions: 'aip_schema_revisions',
   operations: 'aip_schema_operations',
+  plans: 'aip_schema_plans',
 } as const
 
 /** Serialises the one-time creation of the bookkeeping tables between replicas starting together. */

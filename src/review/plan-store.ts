@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
+import { tables } from '../migrator/bookkeeping.js'
 import { isUndefinedTable } from '../migrator/pg-errors.js'
 import type { PlanDraft } from './plan-builder.js'
 import type { MigrationPlan, PlanApproval } from './types.js'
 
-/** Beside the audit log in the bookkeeping: an operation applied from a plan names it as its actor's. */
-export const plansTable = 'aip_schema_plans'
+/**
+ * Beside the audit log in the bookkeeping (so the catalog and drift leave it out): an operation
+ * applied from a plan names it in its actor. Created here, on the first plan, not with the rest.
+ */
+const plansTable = tables.plans
 
 /** Serialises the one-time creation of the table between replicas, as the bookkeeping's own does. */
 const plansDdlLockKey = 0x61697073_03

@@ -3,7 +3,7 @@ import t from 'tap'
 import { runCli } from '../../src/cli/run.js'
 import { RevisionGraph } from '../../src/migrator/graph.js'
 import { loadRevisions } from '../../src/migrator/source.js'
-import { buildTestApp } from '../helpers/app.js'
+import { bearer, buildTestApp } from '../helpers/app.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
 import { fillRealisticRows } from '../helpers/realistic-rows.js'
 import { buildPlan } from '../../src/review/plan-builder.js'
@@ -52,4 +52,6 @@ t.test('check --lint straight against the database: the pending steps lint clean
   t.equal(report.plan.summary.errors, 0)
   t.same(report.findings.filter((finding: string) => finding.startsWith('lint:')), [])
   t.equal(report.plan.requestedBy, `cli:${userInfo().username}`)
+  const drift = await app.inject({ url: '/schema/drift', headers: bearer('read') })
+  t.equal(drift.json().inSync, true, 'the kept plans are bookkeeping, not drift')
 })
