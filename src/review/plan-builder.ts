@@ -29,7 +29,7 @@ export async function buildPlan (knex: Knex, graph: RevisionGraph, request: Plan
   const steps = planMigration(graph, state.heads, target.heads)
   const statements = steps.map((step) => statementsOf(graph, step).map((sql) => ({ sql, facts: analyseStatement(sql) })))
   const [violations, live] = await Promise.all([
-    Promise.all(steps.map((step, index) => lintStep(statementsOf(graph, step), graph.get(step.revision).transactional, statements[index]?.length ?? 0))),
+    inBatches(steps.map((step, index) => () => lintStep(statementsOf(graph, step), graph.get(step.revision).transactional, statements[index]?.length ?? 0)), squawkRunsAtOnce),
     readLiveFacts(knex, statements.flat().flatMap(({ facts }) => facts.targets.map((target) => target.table)), columnsOf(statements.flat().map(({ facts }) => facts))),
   ])
   const created = new Set<string>()
@@ -62,6 +62,17 @@ export async function buildPlan (knex: Knex, graph: RevisionGraph, request: Plan
     },
     lint: { linter: `squawk ${squawkVersion}`, largeTableRows, excludedRules: [...excludedRules] },
   }
+}
+
+/** Squawk runs side by side, a few at a time: a plan from base over a long graph starts no process storm. */
+const squawkRunsAtOnce = 8
+
+async function inBatches<T> (work: ReadonlyArray<() => Promise<T>>, size: number): Promise<T[]> {
+  const results: T[] = []
+  for (let start = 0; start < work.length; start += size) {
+    results.push(...await Promise.all(work.slice(start, start + size).map((run) => run())))
+  }
+  return results
 }
 
 function statementsOf (graph: RevisionGraph, step: PlanStep): readonly string[] {
