@@ -15,6 +15,7 @@ import { runMigrations } from './migrations.mjs'
 import { run as runHttp } from './http.mjs'
 import { run as runData } from './data.mjs'
 import { run as runOnline } from './online.mjs'
+import { run as runPlan } from './plan.mjs'
 
 if (!wrkAvailable()) {
   process.stderr.write('bench: wrk is needed for the load from a second process (apt-get install wrk)\n')
@@ -25,7 +26,7 @@ const started = new Date()
 const loadBefore = os.loadavg()
 const sections = []
 const verdicts = []
-for (const [name, bench] of [['migrations', runMigrations], ['probes and current', runHttp], ['data', runData], ['online migrations', runOnline]]) {
+for (const [name, bench] of [['migrations', runMigrations], ['probes and current', runHttp], ['data', runData], ['online migrations', runOnline], ['plans', runPlan]]) {
   progress(`${name}…`)
   const benchStarted = performance.now()
   const result = await bench()

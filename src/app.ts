@@ -10,6 +10,7 @@ import { migrationSchemas } from './schemas/migrations.js'
 import { ReadinessSchema } from './schemas/health.js'
 import { dataSchemas } from './schemas/data.js'
 import { schemaSchemas } from './schemas/schema.js'
+import { planSchemas } from './schemas/plans.js'
 import knexPlugin from './plugins/knex.js'
 import migrationConnectionPlugin from './plugins/migration-connection.js'
 import migratorPlugin from './plugins/migrator.js'
@@ -24,6 +25,9 @@ import docsRoutes from './routes/docs/index.js'
 import healthRoutes from './routes/health/index.js'
 import migrationReadRoutes from './routes/migrations/read.js'
 import migrationWriteRoutes from './routes/migrations/write.js'
+import migrationPlanRoutes from './routes/migrations/plans.js'
+import reviewPlugin from './plugins/review.js'
+import { defaultReviewSettings } from './review/types.js'
 import schemaRoutes from './routes/schema/index.js'
 import schemaGate from './plugins/schema-gate.js'
 import dataPlugin from './plugins/data.js'
@@ -34,7 +38,7 @@ export interface AppOptions {
   readonly databaseUrl: string
   /** Everything that needs a session (migrations, bookkeeping, LISTEN); defaults to `databaseUrl`. */
   readonly migrationDatabaseUrl?: string
-  readonly config: Pick<Config, 'auth' | 'lock' | 'fittedTransformerMaxBytes'> & Partial<Pick<Config, 'database' | 'http'>>
+  readonly config: Pick<Config, 'auth' | 'lock' | 'fittedTransformerMaxBytes'> & Partial<Pick<Config, 'database' | 'http' | 'review'>>
   readonly logger?: FastifyServerOptions['logger']
   /** Another set of revisions, for tests. */
   readonly migrationsDir?: string
@@ -55,7 +59,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>()
   installValidators(app)
 
-  for (const schema of [...sharedSchemas, ...migrationSchemas, ReadinessSchema, ...dataSchemas, ...schemaSchemas]) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, ...migrationSchemas, ReadinessSchema, ...dataSchemas, ...schemaSchemas, ...planSchemas]) app.addSchema(schema)
 
   await app.register(problemDetails)
   // Before any route, these three: each sees every route through its `onRoute` hook.
@@ -79,6 +83,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     lockRetry: { retries: options.config.lock.retries, baseMs: options.config.lock.retryBaseMs },
     statementTimeoutMs: limits.migrationStatementTimeoutMs,
   })
+  await app.register(reviewPlugin, options.config.review ?? defaultReviewSettings)
   await app.register(shutdownPlugin)
   await app.register(schemaStatePlugin, {
     databaseUrl: migrationDatabaseUrl,
@@ -93,6 +98,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(migrationReadRoutes)
   await app.register(migrationWriteRoutes)
+  await app.register(migrationPlanRoutes, { adminTokens: options.config.auth.tokens.filter((token) => token.scope === 'admin').length })
   await app.register(schemaRoutes, { snapshotsDir: options.snapshotsDir })
   if (options.dataApi !== false) {
     await app.register(schemaGate)

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { parseApiTokens, type ApiToken } from './auth/tokens.js'
 import { ConfigError } from './config-error.js'
 import { defaultLockRetryPolicy } from './migrator/lock-retry.js'
+import { defaultReviewSettings, type ReviewSettings } from './review/types.js'
 
 export { ConfigError }
 
@@ -56,6 +57,8 @@ const EnvSchema = Type.Object({
   MIGRATION_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.migrationStatementTimeoutMs, minimum: 0 }),
   DATABASE_POOL_ACQUIRE_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.poolAcquireTimeoutMs, minimum: 1 }),
   SCHEMA_STATE_REFRESH_MS: Type.Integer({ default: defaultDatabaseLimits.schemaStateRefreshMs, minimum: 100 }),
+  MIGRATION_APPROVAL: Type.Union([Type.Literal('off'), Type.Literal('required')], { default: 'off' }),
+  LINT_LARGE_TABLE_ROWS: Type.Integer({ default: defaultReviewSettings.largeTableRows, minimum: 0 }),
 })
 type Env = Static<typeof EnvSchema>
 
@@ -79,6 +82,7 @@ export interface Config {
   readonly shutdownGraceMs: number
   readonly http: HttpLimits
   readonly database: DatabaseLimits
+  readonly review: ReviewSettings
 }
 
 export interface LockSettings {
@@ -148,6 +152,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       poolAcquireTimeoutMs: parsed.DATABASE_POOL_ACQUIRE_TIMEOUT_MS,
       schemaStateRefreshMs: parsed.SCHEMA_STATE_REFRESH_MS,
     },
+    review: { approvalRequired: parsed.MIGRATION_APPROVAL === 'required', largeTableRows: parsed.LINT_LARGE_TABLE_ROWS },
   }
 }
 

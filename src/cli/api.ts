@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { HeadsSchema, HistorySchema, MigrationResultSchema, RevisionDetailSchema, SchemaStatusSchema } from '../schemas/migrations.js'
+import type { PlanSchema } from '../schemas/plans.js'
 
 export type SchemaStatus = Static<typeof SchemaStatusSchema>
 export type Heads = Static<typeof HeadsSchema>
@@ -8,6 +9,7 @@ export type HistoryEntry = History['revisions'][number]
 export type RevisionDetail = Static<typeof RevisionDetailSchema>
 export type MigrationResult = Static<typeof MigrationResultSchema>
 export type Step = MigrationResult['steps'][number]
+export type Plan = Static<typeof PlanSchema>
 
 /** What a verb asks of the schema: the HTTP API's objects, whichever transport carries them. */
 export interface SchemaApi {
@@ -15,9 +17,12 @@ export interface SchemaApi {
   heads (): Promise<Heads>
   history (): Promise<History>
   revision (ref: string): Promise<RevisionDetail>
-  upgrade (body: { target: string, dryRun: boolean }): Promise<MigrationResult>
+  /** With `planId`, exactly that approved plan's steps; `target` may then be left out. */
+  upgrade (body: { target?: string, dryRun: boolean, planId?: string }): Promise<MigrationResult>
   downgrade (body: { target: string, dryRun: boolean }): Promise<MigrationResult>
   stamp (body: { target: string, purge: boolean }): Promise<MigrationResult>
+  plan (body: { target: string, direction: 'upgrade' | 'downgrade' }): Promise<Plan>
+  approve (planId: string, body: { override?: string }): Promise<Plan>
   /**
    * Why the database may not be migrated as it is (unknown revisions, applied SQL that changed);
    * `null` where the transport cannot tell.

@@ -1,5 +1,6 @@
 import type { HistoryEntry, SchemaApi, SchemaStatus } from './api.js'
 import { historyLine, migrationSummary, revisionBlock, revisionLine, revisionsText, showText } from './format.js'
+import { approvalText, planText, unacknowledgedErrors } from './plan-format.js'
 import { UsageError, type VerbName } from './usage.js'
 
 export interface VerbContext {
@@ -63,7 +64,8 @@ export const commands: Record<VerbName, Command> = {
   },
 
   async upgrade ({ api, positionals, values }) {
-    const result = await (await api()).upgrade({ target: positionals[0] ?? 'head', dryRun: values['dry-run'] === true })
+    const planId = typeof values.plan === 'string' ? values.plan : undefined
+    const result = await (await api()).upgrade({ target: positionals[0] ?? (planId === undefined ? 'head' : undefined), dryRun: values['dry-run'] === true, planId })
     return { json: result, text: migrationSummary('upgrade', result) }
   },
 
@@ -77,13 +79,27 @@ export const commands: Record<VerbName, Command> = {
     return { json: result, text: migrationSummary('stamp', result) }
   },
 
-  async check ({ api }) {
+  async plan ({ api, positionals, values }) {
+    const downgrade = values.downgrade === true
+    if (downgrade && positionals[0] === undefined) throw new UsageError('plan --downgrade: a target is required (usage: aip-schema plan <target> --downgrade)')
+    const plan = await (await api()).plan({ target: positionals[0] ?? 'head', direction: downgrade ? 'downgrade' : 'upgrade' })
+    return { json: plan, text: planText(plan) }
+  },
+
+  async approve ({ api, positionals, values }) {
+    const plan = await (await api()).approve(positionals[0] as string, typeof values.override === 'string' ? { override: values.override } : {})
+    return { json: plan, text: approvalText(plan) }
+  },
+
+  async check ({ api, values }) {
     const schema = await api()
     const status = await schema.current()
     const findings: string[] = []
     if (!status.upToDate) {
       findings.push(`the database is at ${revisionsText(status.current)}, not at head ${revisionsText(status.heads)}; pending: ${status.pending.join(', ') || 'none'}`)
     }
+    const lint = values.lint === true ? await schema.plan({ target: 'heads', direction: 'upgrade' }) : null
+    if (lint !== null) findings.push(...unacknowledgedErrors(lint))
     const integrity = await schema.integrity()
     findings.push(...integrity ?? [])
     const drift = await schema.drift()
@@ -97,7 +113,7 @@ export const commands: Record<VerbName, Command> = {
       ? `OK: ${revisionsText(status.current)} is head${integrity === null ? '' : ', applied revisions unchanged'}${'report' in drift ? ', no drift' : ''}\n`
       : lines(findings.map((finding) => `FAILED: ${finding}`))
     return {
-      json: { ok, status, checksumsVerified: integrity !== null, drift: 'report' in drift ? drift.report : null, findings, notes },
+      json: { ok, status, checksumsVerified: integrity !== null, drift: 'report' in drift ? drift.report : null, ...lint === null ? {} : { plan: lint }, findings, notes },
       text: text + lines(notes.map((note) => `note: ${note}`)),
       exitCode: ok ? 0 : 1,
     }

@@ -6,9 +6,12 @@ import { loadRevisions } from '../migrator/source.js'
 import { verifyDatabaseState } from '../migrator/compatibility.js'
 import type { SchemaApi, StepListener } from './api.js'
 import type { Engine } from './engine.js'
+import type { ReviewService } from '../review/service.js'
+import type { ReviewSettings } from '../review/types.js'
 
 export interface DirectOptions {
   readonly databaseUrl: string
+  readonly review: ReviewSettings
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
   readonly lockRetry: { readonly retries: number, readonly baseMs: number }
@@ -24,6 +27,9 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   let opened: Promise<Engine> | null = null
   const engine = () => (opened ??= import('./engine.js').then(({ openEngine }) => openEngine(graph, { ...options, instance, logger: stepLogger(graph, options) })))
   const migrator = async () => (await engine()).migrator
+  let reviewing: Promise<ReviewService> | null = null
+  const review = () => (reviewing ??= Promise.all([engine(), import('../review/service.js')]).then(([{ knex }, { createReviewService }]) => createReviewService(knex, graph, options.review)))
+  const requester = { actor, token: null }
   return {
     current: async () => (await migrator()).status(),
     heads: async () => ({ heads: graph.heads.map((id) => ({ revision: id, description: graph.get(id).description })) }),
@@ -44,17 +50,27 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
       }
     },
     upgrade: async (body) => {
+      if (body.planId !== undefined || options.review.approvalRequired) {
+        const cleared = await (await review()).clear({ direction: 'upgrade', target: body.target, dryRun: body.dryRun, planId: body.planId })
+        return (await migrator()).upgrade({ target: cleared.target, dryRun: body.dryRun, expected: cleared.expected, actor: cleared.planId === null ? actor : `${actor} (plan ${cleared.planId})` })
+      }
+      const target = body.target ?? 'head'
       // A fresh process would otherwise take the engine's full path (bookkeeping DDL, lock,
       // reconcile) to learn there is nothing to do.
-      if (!body.dryRun && (body.target === 'heads' || (body.target === 'head' && graph.heads.length === 1))) {
+      if (!body.dryRun && (target === 'heads' || (target === 'head' && graph.heads.length === 1))) {
         const { recordNoOpUpgradeWithoutKnex } = await import('./no-op-upgrade.js')
         const checksums = Object.fromEntries(graph.all().map((revision) => [revision.revision, revision.checksum]))
-        const { recorded, heads } = await recordNoOpUpgradeWithoutKnex(options.databaseUrl, { target: body.target, actor, instance, heads: graph.heads, checksums })
+        const { recorded, heads } = await recordNoOpUpgradeWithoutKnex(options.databaseUrl, { target, actor, instance, heads: graph.heads, checksums })
         if (recorded) return { from: heads, to: heads, dryRun: false, steps: [], ahead: [] }
       }
-      return (await migrator()).upgrade({ ...body, actor })
+      return (await migrator()).upgrade({ target, dryRun: body.dryRun, actor })
     },
-    downgrade: async (body) => (await migrator()).downgrade({ ...body, actor }),
+    downgrade: async (body) => {
+      const cleared = await (await review()).clear({ direction: 'downgrade', target: body.target, dryRun: body.dryRun })
+      return (await migrator()).downgrade({ target: cleared.target, dryRun: body.dryRun, actor })
+    },
+    plan: async (body) => (await review()).plan(body, requester),
+    approve: async (planId, body) => (await review()).approve(planId, requester, { override: body.override, fourEyes: false }),
     // Whoever holds the database's credentials may already rewrite alembic_version by hand.
     stamp: async (body) => (await migrator()).stamp({ ...body, actor, allowBackwards: true }),
     integrity: async () => {

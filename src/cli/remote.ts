@@ -47,8 +47,8 @@ export function openRemote (options: RemoteOptions): SchemaApi {
    * Submitted with `async`, then followed through the audit log, so a long run reports each step
    * as it completes. Nothing to do is answered at once, without the queue.
    */
-  const migrate = async (path: string, body: { target: string, dryRun: boolean }): Promise<MigrationResult> => {
-    if (path.endsWith('upgrade') && !body.dryRun && (body.target === 'head' || body.target === 'heads')) {
+  const migrate = async (path: string, body: { target?: string, dryRun: boolean, planId?: string }): Promise<MigrationResult> => {
+    if (path.endsWith('upgrade') && !body.dryRun && body.planId === undefined && (body.target === 'head' || body.target === 'heads')) {
       const status = await call<SchemaStatus>('GET', 'migrations/current')
       // At head, or behind a newer release: nothing to follow.
       if (status.upToDate || status.ahead.length > 0) return call<MigrationResult>('POST', path, body)
@@ -81,6 +81,8 @@ export function openRemote (options: RemoteOptions): SchemaApi {
     upgrade: (body) => migrate('migrations/upgrade', body),
     downgrade: (body) => migrate('migrations/downgrade', body),
     stamp: (body) => call('POST', 'migrations/stamp', body),
+    plan: (body) => call('POST', 'migrations/plan', body),
+    approve: (planId, body) => call('POST', `migrations/plans/${encodeURIComponent(planId)}/approve`, body),
     // The HTTP API has no read-only verb that checks applied checksums.
     integrity: async () => null,
     drift: async () => {

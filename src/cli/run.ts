@@ -1,5 +1,6 @@
 import { MigratorError } from '../migrator/errors.js'
 import { defaultLockRetryPolicy } from '../migrator/lock-retry.js'
+import { ReviewError } from '../review/errors.js'
 import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
 import { commands } from './commands.js'
 import { stepLine } from './format.js'
@@ -66,9 +67,11 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
   }
   const lockWaitMs = milliseconds(env, 'MIGRATION_LOCK_WAIT_MS', 30_000)
   const lockTimeoutMs = milliseconds(env, 'MIGRATION_LOCK_TIMEOUT_MS', 10_000)
-  const lockRetry = { retries: milliseconds(env, 'MIGRATION_LOCK_RETRIES', defaultLockRetryPolicy.retries), baseMs: milliseconds(env, 'MIGRATION_LOCK_RETRY_BASE_MS', defaultLockRetryPolicy.baseMs) }
+  const lockRetry = { retries: whole(env, 'MIGRATION_LOCK_RETRIES', defaultLockRetryPolicy.retries), baseMs: milliseconds(env, 'MIGRATION_LOCK_RETRY_BASE_MS', defaultLockRetryPolicy.baseMs) }
+  const review = { approvalRequired: env.MIGRATION_APPROVAL === 'required', largeTableRows: whole(env, 'LINT_LARGE_TABLE_ROWS', 100_000) }
   return async () => (await import('./direct.js')).openDirect({
     databaseUrl,
+    review,
     lockWaitMs,
     lockTimeoutMs,
     lockRetry,
@@ -77,24 +80,28 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
   })
 }
 
-/** A whole number from the environment: milliseconds, or a count. */
 function milliseconds (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return whole(env, name, fallback, ' of milliseconds')
+}
+
+/** A whole number from the environment: a count, or with `unit` a measure. */
+function whole (env: NodeJS.ProcessEnv, name: string, fallback: number, unit = ''): number {
   const value = env[name]
   if (value === undefined || value === '') return fallback
-  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, not '${value}'`)
+  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number${unit}, not '${value}'`)
   return Number(value)
 }
 
 /** Every failure prints as a problem: the service's own, or the engine's error told the same way. */
 function problemOf (error: unknown): CliProblem {
   if (error instanceof CliFailure) return error.problem
-  if (error instanceof MigratorError) return engineProblem(error)
+  if (error instanceof MigratorError || error instanceof ReviewError) return engineProblem(error)
   const code = (error as NodeJS.ErrnoException).code
   return { type: 'error', detail: (error as Error).message || String(code ?? error), ...(code === undefined ? {} : { code }) }
 }
 
 /** The kind names the problem, as the service's `type` does; the error's fields go beside its message. */
-function engineProblem (error: MigratorError): CliProblem {
+function engineProblem (error: MigratorError | ReviewError): CliProblem {
   const { kind, databaseCode, ...fields } = { ...error } as Record<string, unknown>
   return { type: String(kind), detail: error.message, ...fields, ...(databaseCode === undefined ? {} : { code: databaseCode }) }
 }

@@ -1,6 +1,7 @@
 import type { CatalogError, CatalogErrorKind } from '../catalog/errors.js'
 import type { DataError, DataErrorKind } from '../data/errors.js'
 import type { MigratorError, MigratorErrorKind } from '../migrator/errors.js'
+import type { ReviewError, ReviewErrorKind } from '../review/errors.js'
 import { isDatabaseUnavailable, isStatementTimeout } from '../migrator/pg-errors.js'
 
 /** RFC 9457 problem details. `type` is a relative URI reference naming the problem. */
@@ -38,6 +39,7 @@ const migratorProblems: Record<MigratorErrorKind, { status: number, title: strin
   'stamp-not-allowed': { status: 403, title: 'Stamping backwards needs the admin scope' },
   'shutting-down': { status: 503, title: 'The service is shutting down' },
   'pooled-migration-connection': { status: 409, title: 'The migration connection goes through a transaction pooler' },
+  'plan-stale': { status: 409, title: 'The plan no longer matches the database' },
 }
 
 /** The one place engine errors become HTTP: status from the kind, fields carried over as extensions. */
@@ -93,5 +95,21 @@ export function problemFromDataError (error: DataError): Problem {
   const { status, title, fieldIn } = dataProblems[error.kind]
   const { kind: _kind, ...extensions } = { ...error } as Record<string, unknown>
   if (typeof extensions.field === 'string') extensions.field = `${fieldIn}.${extensions.field}`
+  return { type: error.kind, title, status, detail: error.message, ...extensions }
+}
+
+const reviewProblems: Record<ReviewErrorKind, { status: number, title: string }> = {
+  'plan-not-found': { status: 404, title: 'Plan not found' },
+  'approval-required': { status: 409, title: 'An approved plan is required' },
+  'plan-not-approved': { status: 409, title: 'The plan is not approved' },
+  'plan-already-approved': { status: 409, title: 'The plan is already approved' },
+  'plan-has-errors': { status: 409, title: 'The plan has unacknowledged errors' },
+  'self-approval': { status: 403, title: 'A plan is approved by another token' },
+  'plan-mismatch': { status: 400, title: 'The plan is for another migration' },
+}
+
+export function problemFromReviewError (error: ReviewError): Problem {
+  const { status, title } = reviewProblems[error.kind]
+  const { kind: _kind, ...extensions } = { ...error }
   return { type: error.kind, title, status, detail: error.message, ...extensions }
 }

@@ -16,6 +16,7 @@ export const tables = {
   operations: 'aip_schema_operations',
   interrupted: 'aip_schema_interrupted',
   operationSteps: 'aip_schema_operation_steps',
+  plans: 'aip_schema_plans',
 } as const
 
 /** Serialises the one-time creation of the bookkeeping tables between replicas starting together. */

@@ -23,6 +23,7 @@ export type MigratorErrorKind =
   | 'stamp-not-allowed'
   | 'shutting-down'
   | 'pooled-migration-connection'
+  | 'plan-stale'
 
 /** Duplicate ids, dangling down revisions or cycles: found when revisions are loaded. */
 export class InvalidRevisionGraphError extends MigratorError {
@@ -196,5 +197,13 @@ export class PooledMigrationConnectionError extends MigratorError {
   readonly setting = 'MIGRATION_DATABASE_URL'
   constructor () {
     super('the migration connection goes through a transaction pooler (its server session changes between transactions): no migration runs through it; set MIGRATION_DATABASE_URL to a direct connection to PostgreSQL')
+  }
+}
+
+/** An approved plan whose starting state no longer holds: another replica migrated in between. */
+export class PlanStaleError extends MigratorError {
+  readonly kind = 'plan-stale'
+  constructor (readonly expectedFrom: readonly string[], readonly actualFrom: readonly string[]) {
+    super(`the plan was made against ${expectedFrom.join(', ') || '<base>'} but the database is now at ${actualFrom.join(', ') || '<base>'}, or its steps differ: make a new plan`)
   }
 }

@@ -4,6 +4,7 @@ import { createAuditLog, type AuditLog, type Operation, type OperationKind, type
 import { ensureBookkeeping } from './bookkeeping.js'
 import { cancelMigrationStatements } from './cancel.js'
 import { OperationNotFoundError, ShuttingDownError } from './errors.js'
+import type { ExpectedPlan } from './expected-plan.js'
 import type { RevisionGraph } from './graph.js'
 import { defaultLockRetryPolicy, type LockRetryPolicy } from './lock-retry.js'
 import type { MigratorObserver } from './observer.js'
@@ -37,6 +38,8 @@ export interface MigrateRequest {
   readonly target: string
   readonly dryRun?: boolean
   readonly actor: string
+  /** An approved plan's starting state and steps: anything else is refused under the lock. */
+  readonly expected?: ExpectedPlan
 }
 
 export interface StampRequest {
@@ -185,7 +188,7 @@ export class SchemaMigrator {
 
   /** Parses the target once: a syntax error fails here, before anything is read. */
   private operationRequest (kind: OperationKind, request: MigrateRequest, stamp: OperationRequest['stamp']): OperationRequest {
-    return { kind, target: parsedTarget(request.target), dryRun: request.dryRun === true, actor: request.actor, stamp }
+    return { kind, target: parsedTarget(request.target), dryRun: request.dryRun === true, actor: request.actor, stamp, expected: request.expected }
   }
 
   /**
@@ -193,7 +196,7 @@ export class SchemaMigrator {
    * graph's heads and records the succeeded operation, no lock. Anything else takes the full path.
    */
   private async noOpUpgrade (request: OperationRequest): Promise<MigrationResult | null> {
-    if (request.dryRun || !this.bookkeepingReady || !this.namesTheHeads(request.target)) return null
+    if (request.dryRun || request.expected !== undefined || !this.bookkeepingReady || !this.namesTheHeads(request.target)) return null
     const { recorded, heads } = await recordNoOpUpgrade(this.prepared, {
       target: request.target.text,
       actor: request.actor,

@@ -3,8 +3,8 @@ import { aheadOutcome } from './ahead.js'
 import type { AuditLog, OperationKind, StepReport } from './audit.js'
 import { verifyDatabaseState, type StateAnalysis } from './compatibility.js'
 import { LockNotAcquiredError, MigrationFailedError, MigratorError, ShuttingDownError, StampNotAllowedError } from './errors.js'
-import { executeStep } from './executor.js'
-import { writeVersionTable } from './executor.js'
+import { executeStep, writeVersionTable } from './executor.js'
+import { assertExpectedPlan, type ExpectedPlan } from './expected-plan.js'
 import type { RevisionGraph } from './graph.js'
 import { withMigrationLock, type LockContext } from './lock.js'
 import type { LockRetryPolicy } from './lock-retry.js'
@@ -37,6 +37,8 @@ export interface OperationRequest {
   readonly actor: string
   /** For a stamp: whether it purges, and whether the caller may move the version backwards. */
   readonly stamp: { readonly purge: boolean, readonly allowBackwards: boolean } | null
+  /** An approved plan's starting state and steps, checked on the state read under the lock. */
+  readonly expected?: ExpectedPlan
 }
 
 /** What an operation runs with: the engine's parts, and whether the process is stopping. */
@@ -91,6 +93,7 @@ export async function runUnderLock (context: OperationContext, request: Operatio
       const state = await readDatabaseState(context.knex)
       const checked = checkState(context, request, state)
       const { analysis } = checked
+      if (request.expected !== undefined) assertExpectedPlan(context.graph, state, request.target, request.kind === 'upgrade' ? 'up' : 'down', request.expected)
       if (checked.nothingToDo) return nothingToDoResult(context, request, state, analysis)
       if (request.stamp !== null) {
         await context.audit.update(operation, { from: state.heads })

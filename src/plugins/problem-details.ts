@@ -3,7 +3,8 @@ import type { FastifyError, FastifyReply } from 'fastify'
 import { CatalogError } from '../catalog/errors.js'
 import { DataError } from '../data/errors.js'
 import { MigratorError } from '../migrator/errors.js'
-import { ProblemError, problemFromCatalogError, problemFromDataError, problemFromDatabaseError, problemFromMigratorError, type Problem } from '../http/problems.js'
+import { ProblemError, problemFromCatalogError, problemFromDataError, problemFromDatabaseError, problemFromMigratorError, problemFromReviewError, type Problem } from '../http/problems.js'
+import { ReviewError } from '../review/errors.js'
 
 const contentType = 'application/problem+json; charset=utf-8'
 
@@ -37,6 +38,7 @@ function toProblem (error: FastifyError): Problem {
   if (error instanceof MigratorError) return problemFromMigratorError(error)
   if (error instanceof CatalogError) return problemFromCatalogError(error)
   if (error instanceof DataError) return problemFromDataError(error)
+  if (error instanceof ReviewError) return problemFromReviewError(error)
   if (error.validation !== undefined) {
     const first = error.validation[0]
     const field = validationField(error.validationContext, first?.instancePath, first?.params)

@@ -68,16 +68,20 @@ export const RevisionDetailSchema = Type.Object({
   down: Type.Array(Type.String()),
 }, { $id: 'RevisionDetail' })
 
+const PlanIdSchema = Type.String({ format: 'uuid', description: 'an approved plan (POST /migrations/plan): runs exactly its steps, only from the state it was made against; required with MIGRATION_APPROVAL=required' })
+
 export const UpgradeBodySchema = Type.Object({
   target: Type.Optional(TargetSchema),
   dryRun: Type.Optional(Type.Boolean()),
   async: Type.Optional(Type.Boolean()),
+  planId: Type.Optional(PlanIdSchema),
 }, { additionalProperties: false })
 
 export const DowngradeBodySchema = Type.Object({
   target: TargetSchema,
   dryRun: Type.Optional(Type.Boolean()),
   async: Type.Optional(Type.Boolean()),
+  planId: Type.Optional(PlanIdSchema),
 }, { additionalProperties: false })
 
 export const StampBodySchema = Type.Object({

@@ -178,7 +178,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Downgrade to a target (required); `dryRun` rolls back, `async` answers 202
+         * Downgrade to a target (required), with an approved plan (`planId`) for it; `dryRun` rolls back, `async` answers 202
          * @description Needs a bearer token with the `admin` scope or one that implies it.
          */
         post: operations["downgradeSchema"];
@@ -268,6 +268,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/migrations/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What an upgrade (or, for admin, a downgrade) would run, linted against the live database; runs nothing
+         * @description Needs a bearer token with the `migrate` scope or one that implies it.
+         */
+        post: operations["createMigrationPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/migrations/plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One plan, with its approval
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
+        get: operations["getMigrationPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/migrations/plans/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a plan (not with the token that asked for it, when there are several admin tokens); errors need `override`
+         * @description Needs a bearer token with the `admin` scope or one that implies it.
+         */
+        post: operations["recordMigrationPlanApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/migrations/revisions/{rev}": {
         parameters: {
             query?: never;
@@ -318,7 +378,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upgrade to a target (default `head`); `dryRun` rolls back, `async` answers 202
+         * Upgrade to a target (default `head`), or run an approved plan (`planId`); `dryRun` rolls back, `async` answers 202
          * @description Needs a bearer token with the `migrate` scope or one that implies it.
          */
         post: operations["upgradeSchema"];
@@ -782,6 +842,43 @@ export interface components {
             sql?: string[];
             tries?: number;
         };
+        MigrationPlan: {
+            approval: {
+                /** Format: date-time */
+                approvedAt: string;
+                approvedBy: string;
+                /** @description why the plan was approved despite its errors */
+                override: string | null;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            direction: "upgrade" | "downgrade";
+            /** @description the heads the database was at: the plan applies only from there */
+            from: string[];
+            /** Format: uuid */
+            id: string;
+            lint: {
+                /** @description rules not checked, because the engine already does what they ask */
+                excludedRules: {
+                    reason: string;
+                    rule: string;
+                }[];
+                /** @description LINT_LARGE_TABLE_ROWS: from this many rows a blocking statement is an error */
+                largeTableRows: number;
+                linter: string;
+            };
+            requestedBy: string;
+            steps: components["schemas"]["PlanStep"][];
+            summary: {
+                acknowledged: number;
+                /** @description unacknowledged error findings */
+                errors: number;
+                /** @description unacknowledged warning findings */
+                warnings: number;
+            };
+            target: string;
+            to: string[];
+        };
         MigrationResult: {
             /** @description applied revisions this code does not have, left as they are */
             ahead: string[];
@@ -895,6 +992,35 @@ export interface components {
             status?: "pending" | "running" | "completed" | "failed" | "cancelled";
             /** @description seconds */
             trainingTime?: number | null;
+        };
+        PlanFinding: {
+            /** @description the revision's reason for judging it safe; not counted in `summary` */
+            acknowledged?: string;
+            /** @description `pg_class.reltuples` at plan time; null when the table was never analyzed */
+            estimatedRows?: number | null;
+            /** @description the table lock the statement takes */
+            lock?: "ACCESS EXCLUSIVE" | "EXCLUSIVE" | "SHARE ROW EXCLUSIVE" | "SHARE" | "SHARE UPDATE EXCLUSIVE" | "ROW EXCLUSIVE";
+            message: string;
+            /** @description Squawk's rule name where Squawk found it; `opaque` for SQL no linter can read; `destructive-change` and `narrowing-type-change` for data a step would lose */
+            rule: string;
+            severity: "error" | "warning" | "info";
+            /** @description `pg_total_relation_size` at plan time */
+            sizeBytes?: number;
+            /** @description index into the step's `sql` */
+            statement: number;
+            table?: string;
+        };
+        PlanStep: {
+            description: string;
+            direction: "up" | "down";
+            findings: components["schemas"]["PlanFinding"][];
+            /**
+             * @description a revision id
+             * @example c3d4e5f6g7h8
+             */
+            revision: string;
+            sql: string[];
+            transactional: boolean;
         };
         PreprocessingHistoryCreate: {
             /** Format: uuid */
@@ -1927,6 +2053,11 @@ export interface operations {
                 "application/json": {
                     async?: boolean;
                     dryRun?: boolean;
+                    /**
+                     * Format: uuid
+                     * @description an approved plan (POST /migrations/plan): runs exactly its steps, only from the state it was made against; required with MIGRATION_APPROVAL=required
+                     */
+                    planId?: string;
                     /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
                     target: string;
                 };
@@ -2325,6 +2456,302 @@ export interface operations {
             };
         };
     };
+    createMigrationPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @default upgrade */
+                    direction?: "upgrade" | "downgrade";
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    target?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationPlan"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMigrationPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationPlan"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordMigrationPlanApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description why a plan with unacknowledged errors may run anyway; kept on the plan */
+                    override?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationPlan"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getRevision: {
         parameters: {
             query?: never;
@@ -2531,6 +2958,11 @@ export interface operations {
                 "application/json": {
                     async?: boolean;
                     dryRun?: boolean;
+                    /**
+                     * Format: uuid
+                     * @description an approved plan (POST /migrations/plan): runs exactly its steps, only from the state it was made against; required with MIGRATION_APPROVAL=required
+                     */
+                    planId?: string;
                     /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
                     target?: string;
                 };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { parseApiTokens } from '../../src/auth/tokens.js'
 import { defaultDatabaseLimits, type DatabaseLimits } from '../../src/config.js'
+import { defaultReviewSettings, type ReviewSettings } from '../../src/review/types.js'
 
 export const tokens = { read: 'read-token', write: 'write-token', migrate: 'migrate-token', admin: 'admin-token' } as const
 
@@ -26,6 +27,9 @@ export interface TestAppOptions {
   readonly authDisabled?: boolean
   readonly fittedTransformerMaxBytes?: number
   readonly database?: Partial<DatabaseLimits>
+  readonly review?: Partial<ReviewSettings>
+  /** More `scope=token` pairs beside the one token per scope, e.g. a second admin. */
+  readonly extraTokens?: string
 }
 
 /** The real app on a real database, with one token per scope; closed at teardown. */
@@ -40,11 +44,12 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
     config: {
       auth: {
         disabled: options.authDisabled ?? false,
-        tokens: parseApiTokens(Object.entries(tokens).map(([scope, token]) => `${scope}=${token}`).join(',')),
+        tokens: parseApiTokens([...Object.entries(tokens).map(([scope, token]) => `${scope}=${token}`), options.extraTokens ?? ''].join(',')),
       },
       lock: { waitMs: options.lockWaitMs ?? 30_000, lockTimeoutMs: options.lockTimeoutMs ?? 10_000, retries: options.lockRetries, retryBaseMs: options.lockRetryBaseMs },
       fittedTransformerMaxBytes: options.fittedTransformerMaxBytes ?? 64 * 1024 * 1024,
       database: { ...defaultDatabaseLimits, ...options.database },
+      review: { ...defaultReviewSettings, ...options.review },
     },
   })
   t.teardown(() => app.close())

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { grants } from '../../auth/tokens.js'
-import type { MigrationResult } from '../../migrator/migrator.js'
+import type { MigrateRequest, MigrationResult } from '../../migrator/migrator.js'
+import type { MigrateAsked } from '../../review/service.js'
 import { problems } from '../../schemas/common.js'
 import { DowngradeBodySchema, MigrationResultSchema, OperationSchema, StampBodySchema, UpgradeBodySchema } from '../../schemas/migrations.js'
 
@@ -24,12 +25,18 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     return result
   }
 
+  /** Through the approval gate: with a plan, the engine runs exactly its steps, and names it in the audit log. */
+  async function cleared (actor: string, asked: MigrateAsked): Promise<MigrateRequest> {
+    const { target, expected, planId } = await fastify.review.clear(asked)
+    return { target, dryRun: asked.dryRun, actor: planId === null ? actor : `${actor} (plan ${planId})`, expected }
+  }
+
   fastify.post('/migrations/upgrade', {
     config: { scope: 'migrate' },
     schema: {
       operationId: 'upgradeSchema',
       tags: ['migrations'],
-      summary: 'Upgrade to a target (default `head`); `dryRun` rolls back, `async` answers 202',
+      summary: 'Upgrade to a target (default `head`), or run an approved plan (`planId`); `dryRun` rolls back, `async` answers 202',
       security: [{ bearer: ['migrate'] }],
       body: UpgradeBodySchema,
       'x-body-optional': true,
@@ -38,8 +45,8 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     // A deploy job's bare `POST /migrations/upgrade` means "to head".
     preValidation: async (request) => { request.body ??= {} },
   }, async (request, reply) => {
-    const { target = 'head', dryRun = false, async = false } = request.body
-    const migrateRequest = { target, dryRun, actor: request.actor }
+    const { target, dryRun = false, async = false, planId } = request.body
+    const migrateRequest = await cleared(request.actor, { direction: 'upgrade', target: planId === undefined ? target ?? 'head' : target, dryRun, planId })
     if (!async) return changing(() => migrator.upgrade(migrateRequest))
     const operation = await migrator.submit('upgrade', migrateRequest)
     return reply.code(202).header('location', `/migrations/operations/${operation.id}`).send(operation)
@@ -50,14 +57,14 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       operationId: 'downgradeSchema',
       tags: ['migrations'],
-      summary: 'Downgrade to a target (required); `dryRun` rolls back, `async` answers 202',
+      summary: 'Downgrade to a target (required), with an approved plan (`planId`) for it; `dryRun` rolls back, `async` answers 202',
       security: [{ bearer: ['admin'] }],
       body: DowngradeBodySchema,
       response: { 200: Type.Ref(MigrationResultSchema), 202: Type.Ref(OperationSchema), ...migrationErrors },
     },
   }, async (request, reply) => {
-    const { target, dryRun = false, async = false } = request.body
-    const migrateRequest = { target, dryRun, actor: request.actor }
+    const { target, dryRun = false, async = false, planId } = request.body
+    const migrateRequest = await cleared(request.actor, { direction: 'downgrade', target, dryRun, planId })
     if (!async) return changing(() => migrator.downgrade(migrateRequest))
     const operation = await migrator.submit('downgrade', migrateRequest)
     return reply.code(202).header('location', `/migrations/operations/${operation.id}`).send(operation)

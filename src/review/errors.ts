@@ -1,0 +1,69 @@
+/**
+ * Plans and approvals: one family, structured fields, no HTTP (src/http/problems.ts maps each
+ * `kind` to a status). A plan that no longer matches the database is the engine's own
+ * `PlanStaleError`: only the engine can tell, under the migration lock.
+ */
+export abstract class ReviewError extends Error {
+  abstract readonly kind: ReviewErrorKind
+  override get name (): string { return this.constructor.name }
+}
+
+export type ReviewErrorKind =
+  | 'plan-not-found'
+  | 'approval-required'
+  | 'plan-not-approved'
+  | 'plan-already-approved'
+  | 'plan-has-errors'
+  | 'self-approval'
+  | 'plan-mismatch'
+
+export class PlanNotFoundError extends ReviewError {
+  readonly kind = 'plan-not-found'
+  constructor (readonly planId: string) {
+    super(`no migration plan with id '${planId}'`)
+  }
+}
+
+export class ApprovalRequiredError extends ReviewError {
+  readonly kind = 'approval-required'
+  constructor (readonly direction: 'upgrade' | 'downgrade') {
+    super(`MIGRATION_APPROVAL=required: ${direction === 'upgrade' ? 'an upgrade' : 'a downgrade'} needs the planId of an approved plan (POST /migrations/plan, then POST /migrations/plans/{id}/approve)`)
+  }
+}
+
+export class PlanNotApprovedError extends ReviewError {
+  readonly kind = 'plan-not-approved'
+  constructor (readonly planId: string) {
+    super(`plan ${planId} is not approved: an admin approves it with POST /migrations/plans/${planId}/approve`)
+  }
+}
+
+export class PlanAlreadyApprovedError extends ReviewError {
+  readonly kind = 'plan-already-approved'
+  constructor (readonly planId: string, readonly approvedBy: string, readonly approvedAt: string) {
+    super(`plan ${planId} was already approved by ${approvedBy} at ${approvedAt}`)
+  }
+}
+
+export class PlanHasErrorsError extends ReviewError {
+  readonly kind = 'plan-has-errors'
+  constructor (readonly planId: string, readonly errors: number) {
+    super(`plan ${planId} has ${errors} unacknowledged error finding${errors === 1 ? '' : 's'}: approve it with { "override": "<reason>" }, or acknowledge them in the revisions`)
+  }
+}
+
+/** Four eyes: with several admin tokens, the one that asked for a plan does not approve it. */
+export class SelfApprovalError extends ReviewError {
+  readonly kind = 'self-approval'
+  constructor (readonly planId: string) {
+    super(`plan ${planId} was asked for with this token: another admin token must approve it`)
+  }
+}
+
+/** A plan used for what it was not made for: a downgrade's plan on upgrade, another target. */
+export class PlanMismatchError extends ReviewError {
+  readonly kind = 'plan-mismatch'
+  constructor (readonly planId: string, reason: string) {
+    super(`plan ${planId} ${reason}`)
+  }
+}
