@@ -44,7 +44,7 @@ export default fp<SchemaStatePluginOptions>(async (fastify, options) => {
     applicationName: `aip-schema-listen|${options.instance}`.slice(0, 63),
     connectTimeoutMs: options.acquireTimeoutMs,
     onListening: refresh,
-    onVersionChanged: refresh,
+    onVersionChanged: () => cache.changed(),
     onLost: (error) => {
       cache.markUnreachable()
       fastify.log.warn({ err: error }, 'schema state: the LISTEN connection broke; reconnecting')
@@ -61,6 +61,7 @@ export default fp<SchemaStatePluginOptions>(async (fastify, options) => {
   })
   fastify.addHook('onClose', async () => {
     if (timer !== null) clearInterval(timer)
+    cache.stop()
     await listener.stop()
     await knex.destroy()
   })
