@@ -20,8 +20,10 @@ t.test('the tables at head, by name, the bookkeeping marked as such', async (t) 
   t.equal(response.statusCode, 200)
   t.equal(live.schema, 'public')
   t.same(live.tables.map(({ name, bookkeeping }) => [name, bookkeeping]), [
+    ['aip_schema_interrupted', true],
     ['aip_schema_operations', true],
     ['aip_schema_revisions', true],
+    ['aip_schema_revisions_digest', true],
     ['alembic_version', true],
     ['datasets', false],
     ['experiments', false],
