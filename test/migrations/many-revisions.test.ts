@@ -1,7 +1,7 @@
-import pg from 'pg'
 import t from 'tap'
 import { bearer, buildTestApp } from '../helpers/app.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
+import { statementsDuring } from '../helpers/statements.js'
 import { syntheticId, syntheticRevisionsDir } from '../helpers/synthetic-revisions.js'
 
 const n = 1000
@@ -33,23 +33,6 @@ async function migrate (verb: 'upgrade' | 'downgrade', target: string) {
   const [latest] = (await app.inject({ url: '/migrations/operations?limit=1', headers: bearer('read') })).json().operations
   const operation = await app.inject({ url: `/migrations/operations/${latest.id as string}`, headers: bearer('read') })
   return { result: res.json(), operation: operation.json() }
-}
-
-/** Every statement the process sends while `work` runs, through Knex or not, with the bytes of its text and values. */
-async function statementsDuring (work: () => Promise<unknown>): Promise<Array<{ text: string, bytes: number }>> {
-  const sent: Array<{ text: string, bytes: number }> = []
-  const query = pg.Client.prototype.query
-  pg.Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
-    const { text, values } = typeof config === 'string' ? { text: config, values: rest[0] } : config as { text: string, values?: unknown }
-    sent.push({ text, bytes: Buffer.byteLength(text) + Buffer.byteLength(JSON.stringify(values ?? [])) })
-    return (query as (...args: unknown[]) => unknown).call(this, config, ...rest)
-  } as typeof query
-  try {
-    await work()
-  } finally {
-    pg.Client.prototype.query = query
-  }
-  return sent
 }
 
 const count = async (table: string) => Number((await db(table).count({ n: '*' }))[0]?.n)
