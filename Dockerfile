@@ -1,17 +1,19 @@
 # syntax=docker/dockerfile:1
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS production
+FROM node:24-bookworm-slim AS production
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/app/.data
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# `npx knex migrate:list` reads the database through it.
+COPY knexfile.js ./
 # What GET /schema/drift compares against, read beside dist/ at run time.
 COPY schema-snapshots ./schema-snapshots
 # `docker run IMAGE aip-schema upgrade head`; the embedded database (no DATABASE_URL) needs a directory the service may write.

@@ -1,10 +1,9 @@
 // `npm test`: the suite against TEST_DATABASE_URL, or, when nothing answers at the default
 // address and TEST_DATABASE_URL is unset, against an embedded PostgreSQL started for the run.
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import pg from 'pg'
+import { startEmbeddedTestDatabase } from './embedded-test-database.mjs'
 
 const defaultUrl = 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -32,20 +31,17 @@ function run (command, args, env) {
 if (await run('npm', ['run', '-s', 'build'], process.env) !== 0) process.exit(1)
 
 let embedded = null
-let dataDir = null
 const env = { ...process.env }
 if (env.TEST_DATABASE_URL === undefined && !(await answers(defaultUrl))) {
-  const { startEmbeddedPostgres } = await import('../dist/embedded/embedded-postgres.js')
-  dataDir = await mkdtemp(join(tmpdir(), 'aip-schema-test-'))
-  embedded = await startEmbeddedPostgres({ dataDir })
+  embedded = await startEmbeddedTestDatabase().catch((error) => {
+    console.error(`npm test: nothing answers at ${defaultUrl}, and the embedded PostgreSQL did not start: ${error.message}`)
+    process.exit(1)
+  })
   env.TEST_DATABASE_URL = embedded.url
-  console.log(`# nothing answers at ${defaultUrl}: testing against an embedded PostgreSQL in ${dataDir}`)
+  console.log(`# nothing answers at ${defaultUrl}: testing against an embedded PostgreSQL in ${embedded.dataDir}`)
 }
 const code = await run('npx', ['tap', ...process.argv.slice(2)], env)
-if (embedded !== null) {
-  await embedded.stop()
-  await rm(dataDir, { recursive: true, force: true })
-}
+await embedded?.stop()
 process.exit(code !== 0 ? code : await coverageBelowBar())
 
 /**

@@ -4,12 +4,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { defaultDatabaseLimits, defaultHttpLimits, type Config } from './config.js'
 import { installValidators } from './http/validation.js'
 import { answerFrameworkError } from './http/framework-errors.js'
+import { answerClientError } from './http/client-errors.js'
 import { sharedSchemas } from './schemas/common.js'
 import { migrationSchemas } from './schemas/migrations.js'
 import { ReadinessSchema } from './schemas/health.js'
 import { dataSchemas } from './schemas/data.js'
 import { schemaSchemas } from './schemas/schema.js'
 import knexPlugin from './plugins/knex.js'
+import migrationConnectionPlugin from './plugins/migration-connection.js'
 import migratorPlugin from './plugins/migrator.js'
 import metricsPlugin from './plugins/metrics.js'
 import shutdownPlugin from './plugins/shutdown.js'
@@ -28,11 +30,16 @@ import dataPlugin from './plugins/data.js'
 import dataRoutes from './routes/data/index.js'
 
 export interface AppOptions {
+  /** Data queries and session-free reads: may be a transaction pooler. */
   readonly databaseUrl: string
+  /** Everything that needs a session (migrations, bookkeeping, LISTEN); defaults to `databaseUrl`. */
+  readonly migrationDatabaseUrl?: string
   readonly config: Pick<Config, 'auth' | 'lock' | 'fittedTransformerMaxBytes'> & Partial<Pick<Config, 'database' | 'http'>>
   readonly logger?: FastifyServerOptions['logger']
   /** Another set of revisions, for tests. */
   readonly migrationsDir?: string
+  /** The schema snapshots of that set, for `GET /schema/drift`; default the committed ones. */
+  readonly snapshotsDir?: string
   readonly instance?: string
   /** The data endpoints need the service's own revisions; off for another revision set. */
   readonly dataApi?: boolean
@@ -44,6 +51,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     genReqId: () => crypto.randomUUID(),
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>()
   installValidators(app)
 
@@ -56,10 +64,12 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(hardening, options.config.http ?? defaultHttpLimits)
   const limits = options.config.database ?? defaultDatabaseLimits
   const instance = options.instance ?? `${hostname()}:${process.pid}`
+  const migrationDatabaseUrl = options.migrationDatabaseUrl ?? options.databaseUrl
   await app.register(knexPlugin, {
     databaseUrl: options.databaseUrl,
     pool: { acquireTimeoutMs: limits.poolAcquireTimeoutMs, statementTimeoutMs: limits.statementTimeoutMs },
   })
+  await app.register(migrationConnectionPlugin, { databaseUrl: migrationDatabaseUrl, acquireTimeoutMs: limits.poolAcquireTimeoutMs })
   await app.register(migratorPlugin, {
     observer: app.migrationObserver,
     migrationsDir: options.migrationsDir,
@@ -71,7 +81,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   })
   await app.register(shutdownPlugin)
   await app.register(schemaStatePlugin, {
-    databaseUrl: options.databaseUrl,
+    databaseUrl: migrationDatabaseUrl,
     instance,
     refreshMs: limits.schemaStateRefreshMs,
     acquireTimeoutMs: limits.poolAcquireTimeoutMs,
@@ -83,7 +93,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(migrationReadRoutes)
   await app.register(migrationWriteRoutes)
-  await app.register(schemaRoutes)
+  await app.register(schemaRoutes, { snapshotsDir: options.snapshotsDir })
   if (options.dataApi !== false) {
     await app.register(schemaGate)
     await app.register(dataPlugin)

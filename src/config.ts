@@ -32,6 +32,7 @@ export interface HttpLimits {
 
 const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  MIGRATION_DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
@@ -61,6 +62,11 @@ type Env = Static<typeof EnvSchema>
 export interface Config {
   /** Unset: the embedded PostgreSQL kept in `dataDir`. */
   readonly databaseUrl: string | null
+  /**
+   * A direct connection for everything that needs a session (the migration lock and the
+   * revisions, the bookkeeping, LISTEN) when `databaseUrl` is a transaction pooler; null is `databaseUrl`.
+   */
+  readonly migrationDatabaseUrl: string | null
   readonly dataDir: string
   readonly host: string
   readonly port: number
@@ -84,7 +90,7 @@ export interface LockSettings {
 }
 
 export interface DatabaseLimits {
-  /** `statement_timeout` of the pool's sessions, so of every data query; 0 is none. */
+  /** How long a data query may run before it is cancelled; 0 is none. */
   readonly statementTimeoutMs: number
   /** `statement_timeout` inside each migration, replacing the one above; 0 is none. */
   readonly migrationStatementTimeoutMs: number
@@ -102,7 +108,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${(error as Error).message}`)
   }
   const databaseUrl = parsed.DATABASE_URL ?? null
-  if (databaseUrl !== null) assertPostgresUrl(databaseUrl)
+  if (databaseUrl !== null) assertPostgresUrl(databaseUrl, 'DATABASE_URL')
+  const migrationDatabaseUrl = parsed.MIGRATION_DATABASE_URL ?? null
+  if (migrationDatabaseUrl !== null) {
+    if (databaseUrl === null) throw new ConfigError('invalid configuration: MIGRATION_DATABASE_URL is set without DATABASE_URL (the embedded database needs neither)')
+    assertPostgresUrl(migrationDatabaseUrl, 'MIGRATION_DATABASE_URL')
+  }
   const tokens = parseApiTokens(parsed.API_TOKENS ?? '')
   if (tokens.length === 0 && !parsed.AUTH_DISABLED && !(databaseUrl === null && isLoopback(parsed.HOST))) {
     throw new ConfigError(`refusing to start: API_TOKENS is empty ${databaseUrl === null ? `and HOST ${parsed.HOST} is not loopback` : 'and DATABASE_URL is set'}; set API_TOKENS (e.g. admin=<secret>) or AUTH_DISABLED=true`)
@@ -111,6 +122,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const authDisabled = parsed.AUTH_DISABLED || tokens.length === 0
   return {
     databaseUrl,
+    migrationDatabaseUrl,
     dataDir: parsed.DATA_DIR,
     host: parsed.HOST,
     port: parsed.PORT,
@@ -143,17 +155,17 @@ function isLoopback (host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.')
 }
 
-function assertPostgresUrl (value: string): void {
+function assertPostgresUrl (value: string, name: string): void {
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new ConfigError('invalid configuration: DATABASE_URL is not a URL (expected postgres://user:password@host:port/database)')
+    throw new ConfigError(`invalid configuration: ${name} is not a URL (expected postgres://user:password@host:port/database)`)
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError(`invalid configuration: DATABASE_URL must use postgres:// or postgresql://, not ${url.protocol}//`)
+    throw new ConfigError(`invalid configuration: ${name} must use postgres:// or postgresql://, not ${url.protocol}//`)
   }
   if (url.hostname === '' && !url.searchParams.has('host')) {
-    throw new ConfigError('invalid configuration: DATABASE_URL names no host')
+    throw new ConfigError(`invalid configuration: ${name} names no host`)
   }
 }

@@ -17,6 +17,7 @@ async function main (): Promise<void> {
   }
   const app = await buildApp({
     databaseUrl: config.databaseUrl ?? (embedded as EmbeddedDatabase).url,
+    migrationDatabaseUrl: config.migrationDatabaseUrl ?? undefined,
     config,
     logger: loggerOptions(config.logLevel),
   })
@@ -45,7 +46,7 @@ async function main (): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const expected = error instanceof ConfigError || error instanceof MigratorError || (error as Error).name === 'DataDirInUseError' ||
+  const expected = error instanceof ConfigError || error instanceof MigratorError || ['DataDirInUseError', 'DataDirUnreachableError', 'BinariesUnreachableError'].includes((error as Error).name) ||
     ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ECONNREFUSED', 'ENOTFOUND'].includes((error as NodeJS.ErrnoException).code ?? '')
   process.stderr.write(`aip-schema: ${expected ? (error as Error).message : (error as Error).stack ?? String(error)}\n`)
   // Exit now: the embedded server's exit hook would otherwise end the process with code 0.

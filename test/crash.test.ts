@@ -40,7 +40,7 @@ t.test('a service killed mid-migration leaves no trace of the half-done revision
   const history = await db.raw("SELECT to_regclass('preprocessing_history') IS NULL AS absent")
   t.equal(history.rows[0].absent, true, 'no trace of the half-done revision')
   t.same(await db('knex_migrations').orderBy('name').pluck('name'), ['5c1b6116de51'])
-  const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")
+  const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
   t.equal(locks.rows[0].n, 0, 'no advisory lock remains')
 
   const app = await buildTestApp(t, url, { lockWaitMs: 2_000 })

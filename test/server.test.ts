@@ -50,6 +50,9 @@ t.test('a bad configuration stops start-up with a one-line reason', async (t) =>
     ['DATABASE_URL not postgres', { DATABASE_URL: 'mysql://db/x', AUTH_DISABLED: 'true' }, /postgres/],
     ['a real database with no tokens', { DATABASE_URL: 'postgres://127.0.0.1/x' }, /API_TOKENS/],
     ['an unknown scope', { DATABASE_URL: 'postgres://127.0.0.1/x', API_TOKENS: 'root=x' }, /unknown scope 'root'/],
+    ['MIGRATION_DATABASE_URL not a URL', { DATABASE_URL: 'postgres://127.0.0.1/x', MIGRATION_DATABASE_URL: 'direct', AUTH_DISABLED: 'true' }, /MIGRATION_DATABASE_URL is not a URL/],
+    ['MIGRATION_DATABASE_URL not postgres', { DATABASE_URL: 'postgres://127.0.0.1/x', MIGRATION_DATABASE_URL: 'mysql://db/x', AUTH_DISABLED: 'true' }, /MIGRATION_DATABASE_URL must use postgres/],
+    ['MIGRATION_DATABASE_URL without DATABASE_URL', { MIGRATION_DATABASE_URL: 'postgres://127.0.0.1/x' }, /MIGRATION_DATABASE_URL is set without DATABASE_URL/],
   ]
   for (const [name, env, reason] of cases) {
     const { code, output } = await runServerToExit(env)

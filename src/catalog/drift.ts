@@ -7,6 +7,7 @@ import { diffSchemas, type SchemaDifference } from './diff.js'
 import { DriftNeedsOneRevisionError } from './errors.js'
 import { introspectSchema } from './introspect.js'
 import { applicationSchema } from './schema.js'
+import { generateMigration, statementsOf } from './sql-generator.js'
 import { defaultSnapshotsDir, readSnapshot } from './snapshots.js'
 
 export interface DriftReport {
@@ -14,13 +15,18 @@ export interface DriftReport {
   readonly revision: string | null
   readonly inSync: boolean
   readonly differences: SchemaDifference[]
+  /**
+   * What a revision recording the drift would run (`revision --autogenerate`'s generator): `up`
+   * turns the revision's schema into the live one, `down` turns the live one back.
+   */
+  readonly sql: { readonly up: string[], readonly down: string[] }
 }
 
 /**
  * The live schema against the committed snapshot of the database's revision, the engine's
  * bookkeeping left out. Read-only: no table created, no lock taken. Usable without Fastify.
  */
-export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { snapshotsDir?: string } = {}): Promise<DriftReport> {
+export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { snapshotsDir?: string | undefined } = {}): Promise<DriftReport> {
   const state = await readDatabaseState(knex)
   // A changed checksum is no reason to refuse: drift is how one finds out what it changed.
   const analysis = verifyDatabaseState(graph, state, 'unknown-only')
@@ -30,6 +36,7 @@ export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { s
   if (heads.length > 1) throw new DriftNeedsOneRevisionError(heads)
   const revision = heads[0] ?? null
   const [expected, live] = await Promise.all([readSnapshot(options.snapshotsDir ?? defaultSnapshotsDir, revision), introspectSchema(knex)])
-  const differences = diffSchemas(expected, applicationSchema(live))
-  return { revision, inSync: differences.length === 0, differences }
+  const desired = applicationSchema(live)
+  const differences = diffSchemas(expected, desired)
+  return { revision, inSync: differences.length === 0, differences, sql: statementsOf(generateMigration(expected, desired)) }
 }

@@ -38,5 +38,12 @@ export async function readSnapshots (dir: string): Promise<SchemaSnapshot[]> {
 export async function writeSnapshots (dir: string, snapshots: readonly SchemaSnapshot[]): Promise<void> {
   await mkdir(dir, { recursive: true })
   for (const file of (await readdir(dir)).filter((name) => name.endsWith('.json'))) await rm(join(dir, file))
-  for (const snapshot of snapshots) await writeFile(fileOf(dir, snapshot.revision), `${JSON.stringify(snapshot, null, 2)}\n`)
+  for (const snapshot of snapshots) await writeSnapshot(dir, snapshot)
+}
+
+/** Writes one snapshot beside the others; resolves with its file. */
+export async function writeSnapshot (dir: string, snapshot: SchemaSnapshot): Promise<string> {
+  const file = fileOf(dir, snapshot.revision)
+  await writeFile(file, `${JSON.stringify(snapshot, null, 2)}\n`)
+  return file
 }

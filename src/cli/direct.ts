@@ -27,7 +27,7 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   return {
     current: async () => (await migrator()).status(),
     heads: async () => ({ heads: graph.heads.map((id) => ({ revision: id, description: graph.get(id).description })) }),
-    history: async () => ({ revisions: await (await migrator()).history() }),
+    history: async () => (await migrator()).history(),
     revision: async (ref) => {
       const revision = graph.get(graph.resolveRevision(ref))
       return {

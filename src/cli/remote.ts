@@ -8,7 +8,9 @@ interface Operation {
   readonly dryRun: boolean
   readonly from: string[] | null
   readonly to: string[] | null
-  readonly steps: Step[]
+  /** Without their SQL while polling; the finished operation is read once with it. */
+  readonly steps: Array<Omit<Step, 'sql'>>
+  readonly stepsTotal: number | null
   readonly error: { kind?: string, message?: string, revision?: string, code?: string | null } | null
 }
 
@@ -57,9 +59,12 @@ export function openRemote (options: RemoteOptions): SchemaApi {
     for (;;) {
       for (const step of operation.steps.slice(reported)) {
         reported++
-        options.onStep({ ...step, downRevisions: parents.get(step.revision) ?? [], index: reported, of: null })
+        options.onStep({ ...step, downRevisions: parents.get(step.revision) ?? [], index: reported, of: operation.stepsTotal })
       }
-      if (operation.status === 'succeeded') return { from: operation.from ?? [], to: operation.to ?? [], dryRun: operation.dryRun, steps: operation.steps, ahead: [] }
+      if (operation.status === 'succeeded') {
+        const { steps } = await call<{ steps: Step[] }>('GET', `migrations/operations/${operation.id}?include=sql`)
+        return { from: operation.from ?? [], to: operation.to ?? [], dryRun: operation.dryRun, steps, ahead: [] }
+      }
       if (operation.status === 'failed') {
         const { kind = 'migration-failed', message = 'the operation failed', ...fields } = operation.error ?? {}
         throw new CliFailure({ type: kind, detail: message, ...fields, operation: operation.id })

@@ -1,6 +1,5 @@
 import { MigratorError } from '../migrator/errors.js'
 import { defaultLockRetryPolicy } from '../migrator/lock-retry.js'
-import { problemFromMigratorError } from '../http/problems.js'
 import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
 import { commands } from './commands.js'
 import { stepLine } from './format.js'
@@ -37,8 +36,9 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
       opened ??= await open()
       return opened
     }
-    const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api })
+    const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api, env })
     streams.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
+    if (output.stderr !== undefined) streams.stderr.write(output.stderr)
     return output.exitCode ?? exitCodes.ok
   } catch (error) {
     if (error instanceof UsageError) {
@@ -59,9 +59,10 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
     if (!/^https?:\/\//.test(baseUrl)) throw new UsageError(`--url must be an http:// or https:// URL, not '${baseUrl}'`)
     return async () => (await import('./remote.js')).openRemote({ baseUrl, token: env.AIP_SCHEMA_TOKEN ?? null, onStep })
   }
-  const databaseUrl = env.DATABASE_URL
+  // The verbs take the migration lock and write the bookkeeping: they need the direct connection.
+  const databaseUrl = env.MIGRATION_DATABASE_URL === undefined || env.MIGRATION_DATABASE_URL === '' ? env.DATABASE_URL : env.MIGRATION_DATABASE_URL
   if (databaseUrl === undefined || databaseUrl === '') {
-    throw new UsageError(`${invocation.verb} needs DATABASE_URL set, or --url <service> to go through a running service`)
+    throw new UsageError(`${invocation.verb} needs DATABASE_URL (or MIGRATION_DATABASE_URL) set, or --url <service> to go through a running service`)
   }
   const lockWaitMs = milliseconds(env, 'MIGRATION_LOCK_WAIT_MS', 30_000)
   const lockTimeoutMs = milliseconds(env, 'MIGRATION_LOCK_TIMEOUT_MS', 10_000)
@@ -84,10 +85,16 @@ function milliseconds (env: NodeJS.ProcessEnv, name: string, fallback: number): 
   return Number(value)
 }
 
-/** Every failure prints as the problem the service would answer with. */
+/** Every failure prints as a problem: the service's own, or the engine's error told the same way. */
 function problemOf (error: unknown): CliProblem {
   if (error instanceof CliFailure) return error.problem
-  if (error instanceof MigratorError) return problemFromMigratorError(error)
+  if (error instanceof MigratorError) return engineProblem(error)
   const code = (error as NodeJS.ErrnoException).code
   return { type: 'error', detail: (error as Error).message || String(code ?? error), ...(code === undefined ? {} : { code }) }
+}
+
+/** The kind names the problem, as the service's `type` does; the error's fields go beside its message. */
+function engineProblem (error: MigratorError): CliProblem {
+  const { kind, databaseCode, ...fields } = { ...error } as Record<string, unknown>
+  return { type: String(kind), detail: error.message, ...fields, ...(databaseCode === undefined ? {} : { code: databaseCode }) }
 }

@@ -6,6 +6,7 @@ import { RevisionGraph } from '../migrator/graph.js'
 import { loadRevisions, toRevision } from '../migrator/source.js'
 import type { RevisionDefinition } from '../migrator/revision.js'
 import { CliFailure } from './api.js'
+import { moduleSource } from './revision-module.js'
 
 export interface WrittenRevision {
   readonly revision: string
@@ -18,17 +19,21 @@ export interface WrittenRevision {
 /** `revision -m`: a new empty revision on top of the head (or the head `--head` names). */
 export async function writeRevision (options: { message: string, dir: string, head: string | null, breaking?: boolean }): Promise<WrittenRevision> {
   const graph = await loadGraph(options.dir)
-  let parents: string[]
-  if (options.head !== null) {
-    const head = graph.resolveRevision(options.head)
+  return write(graph, options.dir, options.message, [headToBuildOn(graph, options.head)], options.breaking === true)
+}
+
+/** The head a new revision goes on: the one `--head` names, else the only one. */
+export function headToBuildOn (graph: RevisionGraph, named: string | null): string {
+  if (named !== null) {
+    const head = graph.resolveRevision(named)
     if (!graph.heads.includes(head)) fail('not-a-head', `${head} is not a head (heads: ${graph.heads.join(', ')}): a new revision goes on top of one`)
-    parents = [head]
-  } else if (graph.heads.length > 1) {
-    fail('multiple-heads', `several heads (${graph.heads.join(', ')}): name the one to build on with --head <rev>, or merge them first`)
-  } else {
-    parents = [...graph.heads]
+    return head
   }
-  return write(graph, options.dir, options.message, parents, options.breaking === true)
+  const [head, ...others] = graph.heads
+  if (head === undefined || others.length > 0) {
+    fail('multiple-heads', `several heads (${graph.heads.join(', ')}): name the one to build on with --head <rev>, or merge them first`)
+  }
+  return head
 }
 
 /** `merge -m <rev> <rev>...`, or `merge -m heads`: one revision whose parents are the given heads. */
@@ -45,44 +50,35 @@ export async function writeMerge (options: { message: string, dir: string, refs:
 }
 
 async function write (graph: RevisionGraph, dir: string, message: string, downRevisions: string[], breaking = false): Promise<WrittenRevision> {
-  let id = freshId()
-  while (graph.has(id)) id = freshId()
-  const description = message.replace(/\s+/g, ' ').trim()
+  const description = describe(message)
+  const { id, file } = (await newModuleFiles(graph, dir, [description]))[0] as { id: string, file: string }
   const definition: RevisionDefinition = { revision: id, downRevisions, description, createDate: new Date().toISOString(), ...(breaking ? { breaking } : {}), up: [], down: [] }
-  // A directory of built modules gets a built module; sources (or nothing yet) get TypeScript.
-  const files = await moduleFiles(dir)
-  const extension = files.length > 0 && !files.some((file) => file.endsWith('.ts')) ? 'js' : 'ts'
-  const file = join(dir, `${id}_${slug(description)}.${extension}`)
   // The new graph must hold before anything is written.
   RevisionGraph.build([...graph.all(), toRevision(definition, file)])
   await writeFile(file, moduleSource(definition), { flag: 'wx' })
   return { revision: id, downRevisions, description, createDate: definition.createDate, file: resolve(file) }
 }
 
-/** The shape of the modules in src/migrations: frozen SQL, to be filled in. */
-function moduleSource (definition: RevisionDefinition): string {
-  const list = (items: readonly string[]) => `[${items.map(quote).join(', ')}]`
-  return `import { defineRevision } from '../migrator/revision.js'
-
-export default defineRevision({
-  revision: ${quote(definition.revision)},
-  downRevisions: ${list(definition.downRevisions)},
-  description: ${quote(definition.description)},
-  createDate: ${quote(definition.createDate)},${definition.breaking === true ? breakingNote : ''}
-  up: [
-  ],
-  down: [
-  ],
-})
-`
+/** A message as a one-line description. */
+export function describe (message: string): string {
+  return message.replace(/\s+/g, ' ').trim()
 }
 
-/** The contract phase: what it drops or renames, older releases' replicas must no longer serve. */
-const breakingNote = `
-  // Contract phase: once this is applied, replicas of releases without it turn unready and are replaced.
-  breaking: true,`
+/** A fresh id and file for each description, in `dir`. */
+export async function newModuleFiles (graph: RevisionGraph, dir: string, descriptions: readonly string[]): Promise<Array<{ id: string, file: string }>> {
+  // A directory of built modules gets a built module; sources (or nothing yet) get TypeScript.
+  const files = await moduleFiles(dir)
+  const extension = files.length > 0 && !files.some((file) => file.endsWith('.ts')) ? 'js' : 'ts'
+  const taken = new Set<string>()
+  return descriptions.map((description) => {
+    let id = freshId()
+    while (graph.has(id) || taken.has(id)) id = freshId()
+    taken.add(id)
+    return { id, file: resolve(join(dir, `${id}_${slug(description)}.${extension}`)) }
+  })
+}
 
-async function loadGraph (dir: string): Promise<RevisionGraph> {
+export async function loadGraph (dir: string): Promise<RevisionGraph> {
   const files = await moduleFiles(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') fail('no-migrations-dir', `no migrations directory at ${resolve(dir)} (--dir names another)`)
     throw error
@@ -102,10 +98,6 @@ function freshId (): string {
 
 function slug (text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60).replace(/_+$/, '') || 'revision'
-}
-
-function quote (text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 }
 
 function fail (type: string, detail: string): never {

@@ -85,11 +85,16 @@ export const verbs = {
     local: false,
   },
   revision: {
-    synopsis: 'revision -m <message> [--head <rev>] [--breaking] [--dir <dir>]',
-    summary: 'write a new, empty migration module on top of the head',
-    details: 'The new module gets a fresh 12-hex id and revises the head; with several heads, --head names the one to build on. --breaking marks it the contract phase of expand/contract: once applied, replicas of older releases turn unready. --dir defaults to src/migrations.',
+    synopsis: 'revision -m <message> [--head <rev>] [--breaking] [--dir <dir>] [--autogenerate [--to-sql <file>] [--snapshots <dir>]]',
+    summary: 'write a new migration module on top of the head: empty, or generated from the database',
+    details: 'The new module gets a fresh 12-hex id and revises the head; with several heads, --head names the one to build on. --breaking marks it the contract phase of expand/contract: once applied, replicas of older releases turn unready. --dir defaults to src/migrations.\n' +
+      '--autogenerate writes the SQL that turns the head\'s schema (its snapshot in --snapshots, default schema-snapshots) into the schema of the ' +
+      'database at DATABASE_URL, which must be at that head, or of the SQL file --to-sql names (run in a scratch database on the same server). ' +
+      'Indexes and constraints on existing tables are built online, in a second, non-transactional revision when needed. ' +
+      'Both directions are run on a scratch database first; nothing is written unless up gives the desired schema and down the head\'s. ' +
+      'A drop is marked breaking; what it cannot write (views, triggers, sequences...) is listed, and the exit code is then 1.',
     positionals: { min: 0, max: 0 },
-    options: { ...scaffold, head: { type: 'string' }, breaking: { type: 'boolean' } },
+    options: { ...scaffold, head: { type: 'string' }, breaking: { type: 'boolean' }, autogenerate: { type: 'boolean' }, 'to-sql': { type: 'string' }, snapshots: { type: 'string' } },
     local: true,
   },
   merge: {
@@ -168,8 +173,8 @@ function isVerb (name: string): name is VerbName {
   return Object.hasOwn(verbs, name)
 }
 
-const transports = `Against DATABASE_URL directly, or a running service with --url <base url>
-(token from AIP_SCHEMA_TOKEN). --json prints the API's objects. Exit codes: 0 success,
+const transports = `Against MIGRATION_DATABASE_URL (else DATABASE_URL) directly, or a running service with --url
+<base url> (token from AIP_SCHEMA_TOKEN). --json prints the API's objects. Exit codes: 0 success,
 1 failure, 2 bad usage, 3 the migration lock was not had.`
 
 export function overview (): string {

@@ -1,10 +1,10 @@
-import { problem } from '../http/problems.js'
+import { DuplicateError, ParentNotFoundError } from './errors.js'
 import { sqlStateOf } from '../migrator/pg-errors.js'
 
 const foreignKeyViolation = '23503'
 const uniqueViolation = '23505'
 
-/** Each foreign key, by constraint name: the body field that named the parent, and what the parent is. */
+/** Each foreign key, by constraint name: the field that named the parent, and what the parent is. */
 const parents: Record<string, { field: string, parent: string }> = {
   datasets_user_id_fkey: { field: 'userId', parent: 'user' },
   experiments_user_id_fkey: { field: 'userId', parent: 'user' },
@@ -16,15 +16,15 @@ const parents: Record<string, { field: string, parent: string }> = {
   preprocessing_history_output_dataset_id_fkey: { field: 'outputDatasetId', parent: 'dataset' },
 }
 
-/** Each unique index, by name: the body field that collided. */
+/** Each unique index, by name: the field that collided. */
 const uniques: Record<string, { field: string, what: string }> = {
   ix_users_email: { field: 'email', what: 'a user with this email' },
   ix_users_username: { field: 'name', what: 'a user with this name' },
 }
 
 /**
- * Runs a write, turning the violations a client can cause into problems naming its field:
- * 422 for a parent that does not exist, 409 for a duplicate. Anything else stays a 500.
+ * Runs a write, turning the violations a client can cause into errors naming its field: a parent
+ * that does not exist, a duplicate. Anything else is rethrown as it is.
  */
 export async function withConstraints<T> (write: PromiseLike<T>): Promise<T> {
   try {
@@ -34,11 +34,11 @@ export async function withConstraints<T> (write: PromiseLike<T>): Promise<T> {
     const constraint = (error as { constraint?: unknown }).constraint
     const parent = typeof constraint === 'string' && code === foreignKeyViolation ? parents[constraint] : undefined
     if (parent !== undefined) {
-      throw problem(422, 'parent-not-found', 'Parent not found', `body.${parent.field} names no existing ${parent.parent}`, { field: `body.${parent.field}` })
+      throw new ParentNotFoundError(parent.field, parent.parent)
     }
     const unique = typeof constraint === 'string' && code === uniqueViolation ? uniques[constraint] : undefined
     if (unique !== undefined) {
-      throw problem(409, 'duplicate', 'Duplicate', `${unique.what} already exists`, { field: `body.${unique.field}` })
+      throw new DuplicateError(unique.field, unique.what)
     }
     throw error
   }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { problem } from '../http/problems.js'
+import { PatchTooLargeError } from './errors.js'
 
 type JsonObject = Record<string, unknown>
 
@@ -24,7 +24,7 @@ export function mergePatchExpression (knex: Knex, column: string, patch: JsonObj
   const merge = (target: Sql, object: JsonObject, depth: number): Sql => {
     keys += Object.keys(object).length
     if (depth >= maxDepth || keys > maxKeys) {
-      throw problem(400, 'patch-too-large', 'Patch too large', `${field} nests deeper than ${maxDepth} levels or has more than ${maxKeys} keys`, { field })
+      throw new PatchTooLargeError(field, maxDepth, maxKeys)
     }
     const alias = `v${depth}`
     const removed = Object.entries(object).filter(([, value]) => value === null).map(([key]) => key)

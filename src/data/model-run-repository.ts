@@ -54,7 +54,7 @@ export function createModelRunRepository (knex: Knex) {
         training_time: patch.trainingTime,
       }
       if (patch.metadata !== undefined) {
-        changes.metadata = patch.metadata === null ? null : mergePatchExpression(knex, 'metadata', patch.metadata, 'body.metadata')
+        changes.metadata = patch.metadata === null ? null : mergePatchExpression(knex, 'metadata', patch.metadata, 'metadata')
       }
       const query = knex('model_runs').where({ id }).update(changes).returning(columns)
       if (fromStatuses !== null) query.whereIn('status', fromStatuses)

@@ -1,5 +1,5 @@
-import { problem } from '../http/problems.js'
 import type { ModelRun, ModelRunPatch, ModelRunStatus } from '../schemas/data.js'
+import { IllegalTransitionError } from './errors.js'
 import type { ModelRunRepository } from './model-run-repository.js'
 
 /** The statuses each status may be entered from; a run never returns to `pending`. */
@@ -21,7 +21,7 @@ export function createModelRunService (runs: ModelRunRepository) {
     list: runs.list,
     remove: runs.remove,
 
-    /** Null for an unknown id; a 409 problem naming `from` and `to` for a transition the rule forbids. */
+    /** Null for an unknown id; an IllegalTransitionError for a transition the rule forbids. */
     async update (id: string, patch: ModelRunPatch): Promise<ModelRun | null> {
       const to = patch.status
       const updated = await runs.update(id, patch, to === undefined ? null : predecessors[to])
@@ -29,7 +29,7 @@ export function createModelRunService (runs: ModelRunRepository) {
       // The guarded UPDATE matched nothing: read why. The status may have moved since; what it is now is the answer.
       const from = await runs.statusOf(id)
       if (from === null) return null
-      throw problem(409, 'illegal-transition', 'Illegal status transition', `a model run cannot go from ${from} to ${to}`, { from, to })
+      throw new IllegalTransitionError(from, to)
     },
   }
 }

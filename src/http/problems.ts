@@ -1,4 +1,5 @@
 import type { CatalogError, CatalogErrorKind } from '../catalog/errors.js'
+import type { DataError, DataErrorKind } from '../data/errors.js'
 import type { MigratorError, MigratorErrorKind } from '../migrator/errors.js'
 import { isDatabaseUnavailable, isStatementTimeout } from '../migrator/pg-errors.js'
 
@@ -33,8 +34,10 @@ const migratorProblems: Record<MigratorErrorKind, { status: number, title: strin
   'database-ahead': { status: 409, title: 'The database is ahead of this code' },
   'migration-failed': { status: 500, title: 'Migration failed' },
   'operation-not-found': { status: 404, title: 'Operation not found' },
+  'invalid-cursor': { status: 400, title: 'Invalid cursor' },
   'stamp-not-allowed': { status: 403, title: 'Stamping backwards needs the admin scope' },
   'shutting-down': { status: 503, title: 'The service is shutting down' },
+  'pooled-migration-connection': { status: 409, title: 'The migration connection goes through a transaction pooler' },
 }
 
 /** The one place engine errors become HTTP: status from the kind, fields carried over as extensions. */
@@ -74,5 +77,21 @@ const catalogProblems: Record<CatalogErrorKind, { status: number, title: string 
 export function problemFromCatalogError (error: CatalogError): Problem {
   const { status, title } = catalogProblems[error.kind]
   const { kind: _kind, ...extensions } = { ...error }
+  return { type: error.kind, title, status, detail: error.message, ...extensions }
+}
+
+/** Where in the request a data error's `field` came from: the problem names it as a client must fix it. */
+const dataProblems: Record<DataErrorKind, { status: number, title: string, fieldIn: 'body' | 'querystring' }> = {
+  'parent-not-found': { status: 422, title: 'Parent not found', fieldIn: 'body' },
+  duplicate: { status: 409, title: 'Duplicate', fieldIn: 'body' },
+  'illegal-transition': { status: 409, title: 'Illegal status transition', fieldIn: 'body' },
+  'patch-too-large': { status: 400, title: 'Patch too large', fieldIn: 'body' },
+  'invalid-cursor': { status: 400, title: 'Invalid cursor', fieldIn: 'querystring' },
+}
+
+export function problemFromDataError (error: DataError): Problem {
+  const { status, title, fieldIn } = dataProblems[error.kind]
+  const { kind: _kind, ...extensions } = { ...error } as Record<string, unknown>
+  if (typeof extensions.field === 'string') extensions.field = `${fieldIn}.${extensions.field}`
   return { type: error.kind, title, status, detail: error.message, ...extensions }
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { tables } from './bookkeeping.js'
 import type { Blocker } from './errors.js'
 import { migrationLockHeldSql } from './lock.js'
-import { isUndefinedTable } from './pg-errors.js'
+import { isUndefinedTable, sqlStateOf } from './pg-errors.js'
 
 export type OperationKind = 'upgrade' | 'downgrade' | 'stamp'
 export type OperationStatus = 'queued' | 'running' | 'succeeded' | 'failed'
@@ -28,6 +28,9 @@ export interface OperationError {
   readonly blockers?: Blocker[]
 }
 
+/** A step as the audit log shows it: its SQL only when asked for. */
+export type OperationStep = Omit<StepReport, 'sql'> & { readonly sql?: string[] }
+
 export interface Operation {
   readonly id: string
   readonly kind: OperationKind
@@ -36,7 +39,10 @@ export interface Operation {
   readonly status: OperationStatus
   readonly from: string[] | null
   readonly to: string[] | null
-  readonly steps: StepReport[]
+  readonly steps: OperationStep[]
+  /** Steps completed so far, and how many the plan has (null until it is made). */
+  readonly stepsDone: number
+  readonly stepsTotal: number | null
   readonly error: OperationError | null
   readonly actor: string
   readonly instance: string
@@ -52,13 +58,34 @@ interface OperationRow {
   status: OperationStatus
   from_revisions: string[] | null
   to_revisions: string[] | null
+  /** Where operations recorded before the steps table kept their steps. */
   steps: StepReport[]
+  step_rows?: OperationStep[]
+  steps_done?: number
+  steps_total?: number | null
   error: OperationError | null
   actor: string
   instance: string
   started_at: Date
   finished_at: Date | null
 }
+
+export interface ReadOptions {
+  /** Each step's SQL too: a thousand steps' SQL is most of an operation's size. */
+  readonly includeSql?: boolean
+}
+
+/** Bookkeeping older than the steps table: the steps are in the operation's own row. */
+const olderBookkeeping = new Set(['42P01', '42703'])
+
+/** An operation with its steps, one round trip; `?` is whether to include their SQL. */
+const selectOperations = `SELECT o.*, s.step_rows, s.steps_done
+  FROM ${tables.operations} o
+  LEFT JOIN LATERAL (
+    SELECT coalesce(jsonb_agg(CASE WHEN CAST(? AS boolean) THEN step ELSE step - 'sql' END ORDER BY position), '[]') AS step_rows,
+           count(*)::int AS steps_done
+      FROM ${tables.operationSteps} WHERE operation = o.id
+  ) s ON true`
 
 const table = tables.operations
 
@@ -87,18 +114,24 @@ export function createAuditLog (knex: Knex) {
         instance: entry.instance,
         status: entry.status,
       }).returning('*')
-      return toOperation(row as OperationRow)
+      return toOperation(row as OperationRow, {})
     },
 
-    async update (id: string, change: { status?: OperationStatus, from?: string[], to?: string[], steps?: StepReport[], error?: OperationError | null, finished?: boolean }): Promise<void> {
+    async update (id: string, change: { status?: OperationStatus, from?: string[], to?: string[], stepsTotal?: number, error?: OperationError | null, finished?: boolean }): Promise<void> {
       const patch: Record<string, unknown> = {}
       if (change.status !== undefined) patch.status = change.status
       if (change.from !== undefined) patch.from_revisions = JSON.stringify(change.from)
       if (change.to !== undefined) patch.to_revisions = JSON.stringify(change.to)
-      if (change.steps !== undefined) patch.steps = JSON.stringify(change.steps)
+      if (change.stepsTotal !== undefined) patch.steps_total = change.stepsTotal
       if (change.error !== undefined) patch.error = change.error === null ? null : JSON.stringify(change.error)
       if (change.finished === true) patch.finished_at = knex.raw('clock_timestamp()')
       await knex(table).where({ id }).update(patch)
+    },
+
+    /** Steps as they complete, each written once: progress visible while a long run goes on. */
+    async appendSteps (id: string, from: number, steps: readonly StepReport[]): Promise<void> {
+      if (steps.length === 0) return
+      await knex(tables.operationSteps).insert(steps.map((step, index) => ({ operation: id, position: from + index, step: JSON.stringify(step) })))
     },
 
     /**
@@ -125,31 +158,21 @@ export function createAuditLog (knex: Knex) {
     },
 
     /** Read-only: a database that has never migrated simply has no history. */
-    async list (limit: number): Promise<Operation[]> {
-      try {
-        const rows = await knex<OperationRow>(table).select('*').orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit)
-        return rows.map((row) => toOperation(row as OperationRow))
-      } catch (error) {
-        if (isUndefinedTable(error)) return []
-        throw error
-      }
+    async list (limit: number, options: ReadOptions = {}): Promise<Operation[]> {
+      const rows = await readRows(knex, options, 'ORDER BY o.started_at DESC, o.id DESC LIMIT ?', [limit])
+      return rows.map((row) => toOperation(row, options))
     },
 
-    async get (id: string): Promise<Operation | null> {
-      try {
-        const row = await knex<OperationRow>(table).select('*').where({ id }).first()
-        return row === undefined ? null : toOperation(row as OperationRow)
-      } catch (error) {
-        if (isUndefinedTable(error)) return null
-        throw error
-      }
+    async get (id: string, options: ReadOptions = {}): Promise<Operation | null> {
+      const [row] = await readRows(knex, options, 'WHERE o.id = ?', [id])
+      return row === undefined ? null : toOperation(row, options)
     },
 
     /** The operation a replica is running, to name it when another replica waits for the lock. */
     async runningOn (instance: string): Promise<Operation | null> {
       try {
         const row = await knex<OperationRow>(table).select('*').where({ instance, status: 'running' }).orderBy('started_at', 'desc').first()
-        return row === undefined ? null : toOperation(row as OperationRow)
+        return row === undefined ? null : toOperation(row as OperationRow, {})
       } catch (error) {
         if (isUndefinedTable(error)) return null
         throw error
@@ -160,7 +183,21 @@ export function createAuditLog (knex: Knex) {
 
 export type AuditLog = ReturnType<typeof createAuditLog>
 
-function toOperation (row: OperationRow): Operation {
+/** Read-only: a database that has never migrated simply has no history. */
+async function readRows (knex: Knex, options: ReadOptions, rest: string, values: Array<string | number>): Promise<OperationRow[]> {
+  try {
+    return (await knex.raw<{ rows: OperationRow[] }>(`${selectOperations} ${rest}`, [options.includeSql === true, ...values])).rows
+  } catch (error) {
+    if (isUndefinedTable(error) && !(await knex.raw<{ rows: Array<{ present: boolean }> }>(`SELECT to_regclass('${tables.operations}') IS NOT NULL AS present`)).rows[0]?.present) return []
+    if (!olderBookkeeping.has(sqlStateOf(error) ?? '')) throw error
+  }
+  return (await knex.raw<{ rows: OperationRow[] }>(`SELECT o.* FROM ${tables.operations} o ${rest}`, values)).rows
+}
+
+function toOperation (row: OperationRow, options: ReadOptions): Operation {
+  const recorded = row.step_rows !== undefined && (row.steps_done ?? 0) > 0
+  const steps: OperationStep[] = recorded ? row.step_rows ?? [] : row.steps.map(({ sql, ...step }) => options.includeSql === true ? { ...step, sql } : step)
+  const stepsDone = recorded ? row.steps_done ?? 0 : row.steps.length
   return {
     id: row.id,
     kind: row.kind,
@@ -169,7 +206,9 @@ function toOperation (row: OperationRow): Operation {
     status: row.status,
     from: row.from_revisions,
     to: row.to_revisions,
-    steps: row.steps,
+    steps,
+    stepsDone,
+    stepsTotal: row.steps_total ?? (row.finished_at === null ? null : stepsDone),
     error: row.error,
     actor: row.actor,
     instance: row.instance,

@@ -5,8 +5,9 @@ import type { Knex } from 'knex'
  * (the truth a human reads); `knex_migrations` is Knex's (kept as its migrator would keep it);
  * `aip_schema_revisions` pins each applied revision's checksum and records its place in the
  * graph; `aip_schema_operations` is the audit log; `aip_schema_interrupted` holds the
- * non-transactional revision under way until its record commits; `aip_schema_revisions_digest`
- * is one row summing up every pinned checksum, kept by a trigger.
+ * non-transactional revision under way until its record commits;
+ * `aip_schema_operation_steps` holds each operation's steps, one row each;
+ * `aip_schema_revisions_digest` is one row summing up every pinned checksum, kept by a trigger.
  */
 export const tables = {
   alembicVersion: 'alembic_version',
@@ -15,6 +16,7 @@ export const tables = {
   revisions: 'aip_schema_revisions',
   operations: 'aip_schema_operations',
   interrupted: 'aip_schema_interrupted',
+  operationSteps: 'aip_schema_operation_steps',
   revisionsDigest: 'aip_schema_revisions_digest',
 } as const
 
@@ -118,6 +120,18 @@ const ddl = [
     finished_at timestamptz
   )`,
   'CREATE INDEX IF NOT EXISTS aip_schema_operations_started_at ON aip_schema_operations (started_at DESC, id DESC)',
+  // One row per step as it completes: an operation of a thousand steps writes each once, not the whole list each time.
+  `CREATE TABLE IF NOT EXISTS aip_schema_operation_steps (
+    operation uuid NOT NULL REFERENCES aip_schema_operations (id) ON DELETE CASCADE,
+    position integer NOT NULL,
+    step jsonb NOT NULL,
+    PRIMARY KEY (operation, position)
+  )`,
+  `DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass('aip_schema_operations') AND attname = 'steps_total' AND NOT attisdropped) THEN
+      ALTER TABLE aip_schema_operations ADD COLUMN IF NOT EXISTS steps_total integer;
+    END IF;
+  END $$`,
   // Knex's two tables, as its migrator creates them, so `knex migrate:list` reads this database.
   'CREATE TABLE IF NOT EXISTS knex_migrations (id serial PRIMARY KEY, name varchar(255), batch integer, migration_time timestamptz)',
   'CREATE TABLE IF NOT EXISTS knex_migrations_lock (index serial PRIMARY KEY, is_locked integer)',

@@ -19,8 +19,10 @@ export type MigratorErrorKind =
   | 'database-ahead'
   | 'migration-failed'
   | 'operation-not-found'
+  | 'invalid-cursor'
   | 'stamp-not-allowed'
   | 'shutting-down'
+  | 'pooled-migration-connection'
 
 /** Duplicate ids, dangling down revisions or cycles: found when revisions are loaded. */
 export class InvalidRevisionGraphError extends MigratorError {
@@ -158,6 +160,14 @@ export class OperationNotFoundError extends MigratorError {
   }
 }
 
+/** A page cursor this service did not hand out, or for a revision no longer in the graph. */
+export class InvalidCursorError extends MigratorError {
+  readonly kind = 'invalid-cursor'
+  constructor (readonly cursor: string) {
+    super(`'${cursor}' is not a cursor of this history: pass the nextCursor of a previous page`)
+  }
+}
+
 /** A stamp that would hide applied revisions, asked for by a caller not allowed to. */
 export class StampNotAllowedError extends MigratorError {
   readonly kind = 'stamp-not-allowed'
@@ -173,5 +183,18 @@ export class ShuttingDownError extends MigratorError {
     super(stoppedBefore === null
       ? 'the service is shutting down: no migration starts'
       : `the service is shutting down: stopped before ${stoppedBefore}; every revision before it is applied`)
+  }
+}
+
+/**
+ * The migration connection goes through a transaction pooler: a session lock taken through it
+ * would outlive the operation on a server session the next client inherits, and the revisions
+ * would run beside another replica's. Nothing is taken; the fix is a direct URL.
+ */
+export class PooledMigrationConnectionError extends MigratorError {
+  readonly kind = 'pooled-migration-connection'
+  readonly setting = 'MIGRATION_DATABASE_URL'
+  constructor () {
+    super('the migration connection goes through a transaction pooler (its server session changes between transactions): no migration runs through it; set MIGRATION_DATABASE_URL to a direct connection to PostgreSQL')
   }
 }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import { migrationSessionName, migrationSessionPrefix } from './cancel.js'
-import { LockNotAcquiredError, type LockHolder } from './errors.js'
+import { LockNotAcquiredError, PooledMigrationConnectionError, type LockHolder } from './errors.js'
+import { goesThroughTransactionPooler } from './pooler.js'
 
 /**
  * The cluster-wide migration lock: a session advisory lock on a connection held for the whole
@@ -80,6 +81,8 @@ async function holdingLock<T> (
   const connection = await knex.client.acquireConnection()
   let acquired = false
   try {
+    // Through a transaction pooler the lock would stay on a server session after we let go of it.
+    if (await goesThroughTransactionPooler(knex, connection)) throw new PooledMigrationConnectionError()
     const named = await knex.raw<{ rows: Array<{ pid: number }> }>(
       "SELECT set_config('application_name', ?, false), pg_backend_pid() AS pid", [migrationSessionName(options.instance)]
     ).connection(connection)

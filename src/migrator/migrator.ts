@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
-import { createAuditLog, type AuditLog, type Operation, type OperationKind } from './audit.js'
+import { createAuditLog, type AuditLog, type Operation, type OperationKind, type ReadOptions } from './audit.js'
 import { ensureBookkeeping } from './bookkeeping.js'
 import { cancelMigrationStatements } from './cancel.js'
 import { OperationNotFoundError, ShuttingDownError } from './errors.js'
@@ -11,10 +11,10 @@ import { preparedOnPool, recordNoOpUpgrade, type PreparedQuery } from './no-op.j
 import { checkState, nothingToDoResult, runUnderLock, type MigrationResult, type MigratorLogger, type OperationContext, type OperationRequest } from './operation.js'
 import type { Revision } from './revision.js'
 import { readDatabaseState, type DatabaseState } from './state.js'
-import { historyOf, viewOf, type HistoryEntry, type SchemaStatus, type StateView } from './status.js'
+import { historyOf, viewOf, type HistoryEntry, type HistoryPage, type SchemaStatus, type StateView } from './status.js'
 import { parsedTarget, type ParsedTarget } from './targets.js'
 
-export type { HistoryEntry, MigrationResult, MigratorLogger, SchemaStatus, StateView }
+export type { HistoryEntry, HistoryPage, MigrationResult, MigratorLogger, SchemaStatus, StateView }
 
 export interface MigratorOptions {
   readonly knex: Knex
@@ -29,6 +29,8 @@ export interface MigratorOptions {
   readonly statementTimeoutMs?: number
   readonly logger: MigratorLogger
   readonly observer?: MigratorObserver
+  /** Throws when the connection is known to go through a transaction pooler; before any work, the lock probes again itself. */
+  readonly assertDirectConnection?: () => Promise<void>
 }
 
 export interface MigrateRequest {
@@ -102,13 +104,14 @@ export class SchemaMigrator {
     return this.graph.get(this.graph.resolveRevision(ref))
   }
 
-  async history (): Promise<HistoryEntry[]> {
+  async history (page: { limit?: number, cursor?: string } = {}): Promise<HistoryPage> {
     const state = await this.state()
-    return historyOf(this.graph, this.viewOf(state), state)
+    return historyOf(this.graph, this.viewOf(state), state, page)
   }
 
   async upgrade (request: MigrateRequest): Promise<MigrationResult> {
     const operation = this.operationRequest('upgrade', request, null)
+    await this.options.assertDirectConnection?.()
     const fast = await this.noOpUpgrade(operation)
     if (fast !== null) return fast
     return this.run(operation)
@@ -134,12 +137,12 @@ export class SchemaMigrator {
     return queued
   }
 
-  async operations (limit: number): Promise<Operation[]> {
-    return this.audit.list(limit)
+  async operations (limit: number, options: ReadOptions = {}): Promise<Operation[]> {
+    return this.audit.list(limit, options)
   }
 
-  async operation (id: string): Promise<Operation> {
-    const operation = await this.audit.get(id)
+  async operation (id: string, options: ReadOptions = {}): Promise<Operation> {
+    const operation = await this.audit.get(id, options)
     if (operation === null) throw new OperationNotFoundError(id)
     return operation
   }
@@ -222,6 +225,7 @@ export class SchemaMigrator {
    */
   private async preflight (request: OperationRequest): Promise<{ state: DatabaseState, result: MigrationResult } | null> {
     if (this.stopping) throw new ShuttingDownError(null)
+    await this.options.assertDirectConnection?.()
     const state = await this.state()
     const { analysis, nothingToDo } = checkState(this.context, request, state)
     await this.ensureBookkeeping()
@@ -230,7 +234,7 @@ export class SchemaMigrator {
 
   private async recordNothingToDo (request: OperationRequest, ahead: { state: DatabaseState, result: MigrationResult }): Promise<Operation> {
     const operation = await this.audit.open({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, status: 'running' })
-    await this.audit.update(operation.id, { status: 'succeeded', from: ahead.state.heads, to: ahead.state.heads, steps: [], finished: true })
+    await this.audit.update(operation.id, { status: 'succeeded', from: ahead.state.heads, to: ahead.state.heads, stepsTotal: 0, finished: true })
     return operation
   }
 

@@ -92,16 +92,18 @@ export async function runUnderLock (context: OperationContext, request: Operatio
       const checked = checkState(context, request, state)
       const { analysis } = checked
       if (checked.nothingToDo) return nothingToDoResult(context, request, state, analysis)
-      await context.audit.update(operation, { from: state.heads })
-      if (request.stamp !== null) return await stampUnderLock(context, request, state, lock)
+      if (request.stamp !== null) {
+        await context.audit.update(operation, { from: state.heads })
+        return await stampUnderLock(context, request, state, lock)
+      }
       await reconcileBookkeeping(context.knex, context.graph, state)
       return await migrateUnderLock(context, request, state, analysis, steps, operation, lock)
     })
-    await context.audit.update(operation, { status: 'succeeded', to: result.to, steps: result.steps, finished: true })
+    await context.audit.update(operation, { status: 'succeeded', to: result.to, finished: true })
     return result
   } catch (error) {
     const enriched = error instanceof LockNotAcquiredError ? await withHolderOperation(context, error) : error
-    await context.audit.update(operation, { status: 'failed', steps, error: describe(enriched), finished: true })
+    await context.audit.update(operation, { status: 'failed', error: describe(enriched), finished: true })
       .catch((auditError: unknown) => context.logger.error({ err: auditError, operation }, 'could not record the failed operation'))
     throw enriched
   }
@@ -111,6 +113,7 @@ async function migrateUnderLock (context: OperationContext, request: OperationRe
   const { graph } = context
   const target = resolveTarget(graph, analysis.knownHeads, request.target, request.kind === 'upgrade' ? 'up' : 'down')
   const plan = planMigration(graph, analysis.knownHeads, target.heads)
+  await context.audit.update(operation, { from: state.heads, stepsTotal: plan.length })
   const execute = async (dryRunTransaction?: Knex.Transaction): Promise<string[]> => {
     let heads = state.heads
     for (const [index, step] of plan.entries()) {
@@ -128,7 +131,7 @@ async function migrateUnderLock (context: OperationContext, request: OperationRe
       }
       context.logger.info({ ...where, durationMs: steps.at(-1)?.durationMs }, `${step.revision} done`)
       heads = headsAfter
-      if (dryRunTransaction === undefined) await context.audit.update(operation, { steps })
+      if (dryRunTransaction === undefined) await context.audit.appendSteps(operation, index, steps.slice(index))
     }
     return heads
   }
@@ -143,6 +146,8 @@ async function migrateUnderLock (context: OperationContext, request: OperationRe
   }, { connection: lock.session }).catch((error: unknown) => {
     if (error !== dryRunRollback) throw error
   })
+  // Recorded once the run is rolled back, as what would have run.
+  await context.audit.appendSteps(operation, 0, steps)
   return { from: state.heads, to, dryRun: true, steps, ahead: [] }
 }
 

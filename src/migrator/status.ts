@@ -1,4 +1,5 @@
 import { analyseState, isCompatiblyAhead, type StateAnalysis } from './compatibility.js'
+import { InvalidCursorError } from './errors.js'
 import type { RevisionGraph } from './graph.js'
 import type { DatabaseState, InterruptedRevision } from './state.js'
 
@@ -54,10 +55,23 @@ export function viewOf (graph: RevisionGraph, state: DatabaseState): StateView {
   }
 }
 
-/** Every revision of this code, newest first, with whether and when it was applied. */
-export function historyOf (graph: RevisionGraph, view: StateView, state: DatabaseState): HistoryEntry[] {
+export interface HistoryPage {
+  readonly revisions: HistoryEntry[]
+  /** Where the next page starts; null on the last. */
+  readonly nextCursor: string | null
+}
+
+/**
+ * This code's revisions, newest first, with whether and when each was applied: all of them, or
+ * `limit` after the revision the cursor names. The cursor is opaque to callers.
+ */
+export function historyOf (graph: RevisionGraph, view: StateView, state: DatabaseState, page: { limit?: number, cursor?: string } = {}): HistoryPage {
   const heads = new Set(graph.heads)
-  return [...graph.all()].reverse().map((revision) => ({
+  const newestFirst = [...graph.all()].reverse()
+  const start = page.cursor === undefined ? 0 : newestFirst.findIndex((revision) => revision.revision === revisionOfCursor(page.cursor ?? '')) + 1
+  if (start === 0 && page.cursor !== undefined) throw new InvalidCursorError(page.cursor)
+  const end = page.limit === undefined ? newestFirst.length : Math.min(start + page.limit, newestFirst.length)
+  const revisions = newestFirst.slice(start, end).map((revision) => ({
     revision: revision.revision,
     downRevisions: [...revision.downRevisions],
     description: revision.description,
@@ -66,6 +80,21 @@ export function historyOf (graph: RevisionGraph, view: StateView, state: Databas
     applied: view.analysis.applied.has(revision.revision),
     appliedAt: state.applied.get(revision.revision)?.appliedAt ?? null,
   }))
+  const last = revisions.at(-1)
+  return { revisions, nextCursor: end < newestFirst.length && last !== undefined ? cursorAfter(last.revision) : null }
+}
+
+function cursorAfter (revision: string): string {
+  return Buffer.from(JSON.stringify({ after: revision })).toString('base64url')
+}
+
+function revisionOfCursor (cursor: string): string | null {
+  try {
+    const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown }
+    return typeof after === 'string' ? after : null
+  } catch {
+    return null
+  }
 }
 
 function sameSet (a: readonly string[], b: readonly string[]): boolean {

@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
 import knexFactory, { type Knex } from 'knex'
 import type { FastifyBaseLogger } from 'fastify'
+import type pg from 'pg'
+import { enforceStatementTimeout } from './statement-timeout.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,7 +15,7 @@ export interface PoolOptions {
   readonly max?: number
   /** How long a query waits for a free connection (or for a new one to connect) before failing. */
   readonly acquireTimeoutMs?: number
-  /** PostgreSQL `statement_timeout` of every session; 0 is none. A migration sets its own inside its transaction. */
+  /** How long each query may run before it is cancelled; 0 is none. The migration pool has none: a migration sets its own inside its transaction. */
   readonly statementTimeoutMs?: number
 }
 
@@ -24,6 +26,7 @@ export interface KnexPluginOptions {
 
 export function createKnex (databaseUrl: string, pool: PoolOptions = {}, logger?: FastifyBaseLogger): Knex {
   const acquireTimeoutMs = pool.acquireTimeoutMs ?? 10_000
+  const statementTimeoutMs = pool.statementTimeoutMs ?? 0
   return knexFactory({
     // Knex writes its warnings to the console by default: a line that is not JSON breaks log shipping.
     log: logger === undefined
@@ -36,13 +39,19 @@ export function createKnex (databaseUrl: string, pool: PoolOptions = {}, logger?
         },
     client: 'pg',
     connection: {
+      // No startup parameters beyond the URL's: a transaction pooler refuses them.
       connectionString: databaseUrl,
-      // Sent at connection start, so it is the session's default and `RESET statement_timeout` returns to it.
-      statement_timeout: pool.statementTimeoutMs ?? 0,
       connectionTimeoutMillis: acquireTimeoutMs,
       keepAlive: true,
     },
-    pool: { min: pool.min ?? 0, max: pool.max ?? 10 },
+    pool: {
+      min: pool.min ?? 0,
+      max: pool.max ?? 10,
+      afterCreate: (connection: pg.Client, done: (error: Error | null, connection: pg.Client) => void) => {
+        if (statementTimeoutMs > 0) enforceStatementTimeout(connection, statementTimeoutMs)
+        done(null, connection)
+      },
+    },
     acquireConnectionTimeout: acquireTimeoutMs,
   })
 }

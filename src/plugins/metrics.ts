@@ -8,6 +8,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Feeds the migration metrics; handed to the migrator when it is built. */
     migrationObserver: MigratorObserver
+    /** For the plugins registered later that expose a metric of their own. */
+    metricsRegistry: Registry
   }
 }
 
@@ -22,6 +24,7 @@ export default fp(async (fastify) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   observeHttpRequests(fastify, registry, [metricsPath])
+  fastify.decorate('metricsRegistry', registry)
   fastify.decorate('migrationObserver', createMigrationMetrics({
     registry,
     // The cached state `/migrations/current` answers from (schema-state, registered later): no query per scrape.

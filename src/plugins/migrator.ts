@@ -25,7 +25,7 @@ export interface MigratorPluginOptions {
 export default fp<MigratorPluginOptions>(async (fastify, options) => {
   const graph = RevisionGraph.build(await loadRevisions(options.migrationsDir))
   const migrator = new SchemaMigrator({
-    knex: fastify.knex,
+    knex: fastify.migrationKnex,
     graph,
     instance: options.instance ?? `${hostname()}:${process.pid}`,
     lockWaitMs: options.lockWaitMs,
@@ -34,6 +34,7 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
     statementTimeoutMs: options.statementTimeoutMs,
     logger: fastify.log,
     observer: options.observer,
+    assertDirectConnection: () => fastify.migrationConnection.assertDirect(),
   })
   fastify.decorate('migrator', migrator)
   // Said at start-up, not at the next migration; not waited for, as a database not there yet is the probes' to report.
@@ -41,9 +42,9 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
   fastify.addHook('onReady', async () => {
     closing = migrator.closeInterrupted().catch((error: unknown) => fastify.log.warn({ err: error }, 'could not check for interrupted operations'))
   })
-  // Registered after knex, so this runs before the pool is destroyed.
+  // Registered after the migration connection, so this runs before its pool is destroyed.
   fastify.addHook('onClose', async () => { await Promise.all([closing, migrator.idle()]) })
-}, { name: 'migrator', dependencies: ['knex'] })
+}, { name: 'migrator', dependencies: ['migration-connection'] })
 
 function definedOnly<T extends object> (settings: T): Partial<T> {
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>

@@ -1,8 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply } from 'fastify'
 import { CatalogError } from '../catalog/errors.js'
+import { DataError } from '../data/errors.js'
 import { MigratorError } from '../migrator/errors.js'
-import { ProblemError, problemFromCatalogError, problemFromDatabaseError, problemFromMigratorError, type Problem } from '../http/problems.js'
+import { ProblemError, problemFromCatalogError, problemFromDataError, problemFromDatabaseError, problemFromMigratorError, type Problem } from '../http/problems.js'
 
 const contentType = 'application/problem+json; charset=utf-8'
 
@@ -35,6 +36,7 @@ function toProblem (error: FastifyError): Problem {
   if (error instanceof ProblemError) return error.problem
   if (error instanceof MigratorError) return problemFromMigratorError(error)
   if (error instanceof CatalogError) return problemFromCatalogError(error)
+  if (error instanceof DataError) return problemFromDataError(error)
   if (error.validation !== undefined) {
     const first = error.validation[0]
     const field = validationField(error.validationContext, first?.instancePath, first?.params)

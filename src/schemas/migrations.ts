@@ -47,7 +47,13 @@ export const HistoryEntrySchema = Type.Object({
 
 export const HistorySchema = Type.Object({
   revisions: Type.Array(Type.Ref(HistoryEntrySchema)),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as `cursor` for the next page; null on the last' }),
 }, { $id: 'History' })
+
+export const HistoryQuerySchema = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'revisions per page; without it, every revision' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+}, { additionalProperties: false })
 
 export const RevisionDetailSchema = Type.Object({
   revision: RevisionIdSchema,
@@ -89,6 +95,16 @@ export const StepSchema = Type.Object({
   sql: Type.Array(Type.String()),
 }, { $id: 'MigrationStep' })
 
+export const OperationStepSchema = Type.Object({
+  revision: RevisionIdSchema,
+  direction: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  description: Type.String(),
+  durationMs: Type.Number(),
+  tries: Type.Optional(Type.Integer({ minimum: 1 })),
+  resumed: Type.Optional(Type.Boolean()),
+  sql: Type.Optional(Type.Array(Type.String(), { description: 'only with ?include=sql' })),
+}, { $id: 'MigrationOperationStep' })
+
 export const BlockerSchema = Type.Object({
   pid: Type.Integer(),
   applicationName: Type.String(),
@@ -113,7 +129,9 @@ export const OperationSchema = Type.Object({
   status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed')]),
   from: Type.Union([Revisions, Type.Null()]),
   to: Type.Union([Revisions, Type.Null()]),
-  steps: Type.Array(Type.Ref(StepSchema)),
+  steps: Type.Array(Type.Ref(OperationStepSchema)),
+  stepsDone: Type.Integer({ minimum: 0, description: 'steps completed so far' }),
+  stepsTotal: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'the steps of its plan; null until the plan is made' }),
   error: Type.Union([Type.Object({
     kind: Type.String(),
     message: Type.String(),
@@ -128,8 +146,12 @@ export const OperationSchema = Type.Object({
   finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 }, { $id: 'MigrationOperation' })
 
+export const OperationReadQuerySchema = Type.Object({
+  include: Type.Optional(Type.Literal('sql', { description: "`sql`: each step's statements too" })),
+}, { additionalProperties: false })
+
 export const OperationListSchema = Type.Object({
   operations: Type.Array(Type.Ref(OperationSchema)),
 }, { $id: 'MigrationOperationList' })
 
-export const migrationSchemas = [InterruptedSchema, BlockerSchema, SchemaStatusSchema, HeadsSchema, HistoryEntrySchema, HistorySchema, RevisionDetailSchema, StepSchema, MigrationResultSchema, OperationSchema, OperationListSchema]
+export const migrationSchemas = [InterruptedSchema, OperationStepSchema, BlockerSchema, SchemaStatusSchema, HeadsSchema, HistoryEntrySchema, HistorySchema, RevisionDetailSchema, StepSchema, MigrationResultSchema, OperationSchema, OperationListSchema]

@@ -68,6 +68,10 @@ export const DriftSchema = Type.Object({
   revision: Type.Union([RevisionIdSchema, Type.Null()], { description: 'the revision the database is at; null at base' }),
   inSync: Type.Boolean(),
   differences: Type.Array(Type.Ref(DifferenceSchema)),
+  sql: Type.Object({
+    up: Type.Array(Type.String(), { description: "turns the revision's schema into the live one, online-safe, as `revision --autogenerate` writes it" }),
+    down: Type.Array(Type.String(), { description: "turns the live schema back into the revision's" }),
+  }, { description: 'the statements a revision recording the differences would run; what no statement can express is left out' }),
 }, { $id: 'SchemaDrift' })
 
 export const schemaSchemas = [ColumnSchema, IndexSchema, ForeignKeySchema, CheckSchema, TableSchema, DatabaseSchemaSchema, DifferenceSchema, DriftSchema]

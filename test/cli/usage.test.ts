@@ -32,7 +32,7 @@ t.test('bad usage exits 2 and says what is wrong', async (t) => {
     [['upgrade', '--frob'], database, /Unknown option '--frob'/],
     [['downgrade'], database, /downgrade: missing argument/],
     [['show', 'a', 'b'], database, /unexpected argument 'b'/],
-    [['current'], {}, /needs DATABASE_URL set, or --url/],
+    [['current'], {}, /needs DATABASE_URL \(or MIGRATION_DATABASE_URL\) set, or --url/],
     [['current', '--url', 'ftp://example'], {}, /--url must be an http/],
     [['upgrade'], { ...database, MIGRATION_LOCK_WAIT_MS: 'soon' }, /MIGRATION_LOCK_WAIT_MS must be a whole number/],
     [['revision'], {}, /a message is required/],

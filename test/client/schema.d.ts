@@ -7,10 +7,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Datasets, newest first, optionally one user's */
+        /**
+         * Datasets, newest first, optionally one user's
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listDatasets"];
         put?: never;
-        /** Register a user's dataset; the file may be attached later */
+        /**
+         * Register a user's dataset; the file may be attached later
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["createDataset"];
         delete?: never;
         options?: never;
@@ -25,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One dataset */
+        /**
+         * One dataset
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getDataset"];
         put?: never;
         post?: never;
@@ -42,12 +51,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Experiments, newest first, optionally one user's or one dataset's */
+        /**
+         * Experiments, newest first, optionally one user's or one dataset's
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listExperiments"];
         put?: never;
         /**
          * Create an experiment on a dataset
-         * @description `datasetId` is required: every experiment belongs to a dataset (`experiments.dataset_id` is NOT NULL).
+         * @description `datasetId` is required: every experiment belongs to a dataset (`experiments.dataset_id` is NOT NULL). Needs a bearer token with the `write` scope or one that implies it.
          */
         post: operations["createExperiment"];
         delete?: never;
@@ -63,7 +75,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One experiment */
+        /**
+         * One experiment
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getExperiment"];
         put?: never;
         post?: never;
@@ -80,7 +95,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process serves; touches no database */
+        /**
+         * The process serves; touches no database
+         * @description No token needed.
+         */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -97,7 +115,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database answers and the schema is at head, or compatibly ahead of it */
+        /**
+         * The database answers and the schema is at head, or compatibly ahead of it
+         * @description No token needed.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -114,7 +135,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics: HTTP, process, and the migration metrics (aip_schema_*) */
+        /**
+         * Prometheus metrics: HTTP, process, and the migration metrics (aip_schema_*)
+         * @description No token needed.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -131,7 +155,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The revisions the database is at, the heads, and what is pending */
+        /**
+         * The revisions the database is at, the heads, and what is pending
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getCurrentRevision"];
         put?: never;
         post?: never;
@@ -150,7 +177,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Downgrade to a target (required); `dryRun` rolls back, `async` answers 202 */
+        /**
+         * Downgrade to a target (required); `dryRun` rolls back, `async` answers 202
+         * @description Needs a bearer token with the `admin` scope or one that implies it.
+         */
         post: operations["downgradeSchema"];
         delete?: never;
         options?: never;
@@ -165,7 +195,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The heads of the revision graph */
+        /**
+         * The heads of the revision graph
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listHeads"];
         put?: never;
         post?: never;
@@ -182,7 +215,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every revision, newest first, with whether and when it was applied */
+        /**
+         * Every revision, newest first, with whether and when it was applied; paged with limit and cursor
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listRevisionHistory"];
         put?: never;
         post?: never;
@@ -199,7 +235,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit log of upgrades, downgrades and stamps, newest first */
+        /**
+         * The audit log of upgrades, downgrades and stamps, newest first
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listMigrationOperations"];
         put?: never;
         post?: never;
@@ -216,7 +255,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One operation, for polling an asynchronous upgrade or downgrade */
+        /**
+         * One operation, for polling an asynchronous upgrade or downgrade
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getMigrationOperation"];
         put?: never;
         post?: never;
@@ -233,7 +275,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One revision, by id or unique prefix */
+        /**
+         * One revision, by id or unique prefix
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getRevision"];
         put?: never;
         post?: never;
@@ -252,7 +297,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Write the version without running migrations; stamping backwards needs `admin` */
+        /**
+         * Write the version without running migrations; stamping backwards needs `admin`
+         * @description Needs a bearer token with the `migrate` scope or one that implies it.
+         */
         post: operations["stampSchema"];
         delete?: never;
         options?: never;
@@ -269,7 +317,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upgrade to a target (default `head`); `dryRun` rolls back, `async` answers 202 */
+        /**
+         * Upgrade to a target (default `head`); `dryRun` rolls back, `async` answers 202
+         * @description Needs a bearer token with the `migrate` scope or one that implies it.
+         */
         post: operations["upgradeSchema"];
         delete?: never;
         options?: never;
@@ -284,10 +335,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Model runs, newest first, filtered by status, experiment or model type */
+        /**
+         * Model runs, newest first, filtered by status, experiment or model type
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listModelRuns"];
         put?: never;
-        /** Start tracking a model run; it begins `pending` */
+        /**
+         * Start tracking a model run; it begins `pending`
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["createModelRun"];
         delete?: never;
         options?: never;
@@ -302,17 +359,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One model run */
+        /**
+         * One model run
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getModelRun"];
         put?: never;
         post?: never;
-        /** Delete a model run and its tuning runs */
+        /**
+         * Delete a model run and its tuning runs
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         delete: operations["deleteModelRun"];
         options?: never;
         head?: never;
         /**
          * Move the status forward, set metrics or training time, merge-patch the metadata (RFC 7396)
-         * @description A transition the status rule forbids is a 409 with `from` and `to`.
+         * @description A transition the status rule forbids is a 409 with `from` and `to`. Needs a bearer token with the `write` scope or one that implies it.
          */
         patch: operations["updateModelRun"];
         trace?: never;
@@ -324,10 +387,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Preprocessing operations, newest first, filtered by dataset or status */
+        /**
+         * Preprocessing operations, newest first, filtered by dataset or status
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listPreprocessingHistory"];
         put?: never;
-        /** Record a preprocessing operation run on a dataset */
+        /**
+         * Record a preprocessing operation run on a dataset
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["recordPreprocessingOperation"];
         delete?: never;
         options?: never;
@@ -342,10 +411,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Preprocessing steps in the order they run: by dataset, then `order` */
+        /**
+         * Preprocessing steps in the order they run: by dataset, then `order`
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listPreprocessingSteps"];
         put?: never;
-        /** Add a preprocessing step to a dataset */
+        /**
+         * Add a preprocessing step to a dataset
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["createPreprocessingStep"];
         delete?: never;
         options?: never;
@@ -360,15 +435,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One preprocessing step, without its fitted transformer */
+        /**
+         * One preprocessing step, without its fitted transformer
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getPreprocessingStep"];
         put?: never;
         post?: never;
-        /** Delete a preprocessing step and its fitted transformer */
+        /**
+         * Delete a preprocessing step and its fitted transformer
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         delete: operations["deletePreprocessingStep"];
         options?: never;
         head?: never;
-        /** Activate or deactivate a step, move it, or replace its parameters */
+        /**
+         * Activate or deactivate a step, move it, or replace its parameters
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         patch: operations["updatePreprocessingStep"];
         trace?: never;
     };
@@ -379,12 +463,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The step's fitted transformer, byte for byte, with its sha256 as ETag */
+        /**
+         * The step's fitted transformer, byte for byte, with its sha256 as ETag
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getFittedTransformer"];
-        /** Store the step's fitted transformer (at most 67108864 bytes), replacing any before it */
+        /**
+         * Store the step's fitted transformer (at most 67108864 bytes), replacing any before it
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         put: operations["putFittedTransformer"];
         post?: never;
-        /** Remove the step's fitted transformer */
+        /**
+         * Remove the step's fitted transformer
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         delete: operations["deleteFittedTransformer"];
         options?: never;
         head?: never;
@@ -398,7 +491,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The live schema from pg_catalog: tables, columns, indexes, foreign keys, checks; the engine's bookkeeping marked */
+        /**
+         * The live schema from pg_catalog: tables, columns, indexes, foreign keys, checks; the engine's bookkeeping marked
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getSchema"];
         put?: never;
         post?: never;
@@ -417,7 +513,7 @@ export interface paths {
         };
         /**
          * The live schema against the one the migrations produce at the current revision
-         * @description Compared with the committed snapshot of the revision in `alembic_version`. 409 when the database is at a revision the code does not know, at several unmerged heads, or at one with no snapshot.
+         * @description Compared with the committed snapshot of the revision in `alembic_version`. 409 when the database is at a revision the code does not know, at several unmerged heads, or at one with no snapshot. Needs a bearer token with the `read` scope or one that implies it.
          */
         get: operations["getSchemaDrift"];
         put?: never;
@@ -435,10 +531,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users, newest first */
+        /**
+         * Users, newest first
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["listUsers"];
         put?: never;
-        /** Create a user; the password, when given, is stored only as a scrypt hash */
+        /**
+         * Create a user; the password, when given, is stored only as a scrypt hash
+         * @description Needs a bearer token with the `write` scope or one that implies it.
+         */
         post: operations["createUser"];
         delete?: never;
         options?: never;
@@ -453,7 +555,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One user */
+        /**
+         * One user
+         * @description Needs a bearer token with the `read` scope or one that implies it.
+         */
         get: operations["getUser"];
         put?: never;
         post?: never;
@@ -598,6 +703,8 @@ export interface components {
             }[];
         };
         History: {
+            /** @description pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
             revisions: components["schemas"]["HistoryEntry"][];
         };
         HistoryEntry: {
@@ -650,12 +757,30 @@ export interface components {
             /** Format: date-time */
             startedAt: string;
             status: "queued" | "running" | "succeeded" | "failed";
-            steps: components["schemas"]["MigrationStep"][];
+            steps: components["schemas"]["MigrationOperationStep"][];
+            /** @description steps completed so far */
+            stepsDone: number;
+            /** @description the steps of its plan; null until the plan is made */
+            stepsTotal: number | null;
             target: string;
             to: string[] | null;
         };
         MigrationOperationList: {
             operations: components["schemas"]["MigrationOperation"][];
+        };
+        MigrationOperationStep: {
+            description: string;
+            direction: "up" | "down";
+            durationMs: number;
+            resumed?: boolean;
+            /**
+             * @description a revision id
+             * @example c3d4e5f6g7h8
+             */
+            revision: string;
+            /** @description only with ?include=sql */
+            sql?: string[];
+            tries?: number;
         };
         MigrationResult: {
             /** @description applied revisions this code does not have, left as they are */
@@ -939,6 +1064,13 @@ export interface components {
             inSync: boolean;
             /** @description the revision the database is at; null at base */
             revision: string | null;
+            /** @description the statements a revision recording the differences would run; what no statement can express is left out */
+            sql: {
+                /** @description turns the live schema back into the revision's */
+                down: string[];
+                /** @description turns the revision's schema into the live one, online-safe, as `revision --autogenerate` writes it */
+                up: string[];
+            };
         };
         SchemaStatus: {
             /** @description applied revisions this code does not have (a newer release's) */
@@ -1077,6 +1209,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1173,6 +1314,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1249,6 +1399,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1312,6 +1471,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1416,6 +1584,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1492,6 +1669,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1532,6 +1718,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -1552,6 +1765,24 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Default Response */
             503: {
                 headers: {
@@ -1559,6 +1790,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1579,6 +1819,33 @@ export interface operations {
                 };
                 content: {
                     "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1602,6 +1869,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1612,6 +1888,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1730,6 +2015,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1768,6 +2062,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1778,6 +2081,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1798,7 +2110,11 @@ export interface operations {
     };
     listRevisionHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description revisions per page; without it, every revision */
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1815,6 +2131,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1825,6 +2150,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1847,6 +2181,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description `sql`: each step's statements too */
+                include?: "sql";
             };
             header?: never;
             path?: never;
@@ -1891,6 +2227,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -1903,7 +2248,10 @@ export interface operations {
     };
     getMigrationOperation: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `sql`: each step's statements too */
+                include?: "sql";
+            };
             header?: never;
             path: {
                 id: string;
@@ -1950,6 +2298,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2017,6 +2374,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2117,6 +2483,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2244,6 +2619,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -2309,6 +2693,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2413,6 +2806,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2489,6 +2891,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2555,6 +2966,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2670,6 +3090,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2733,6 +3162,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2837,6 +3275,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2900,6 +3347,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3004,6 +3460,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3080,6 +3545,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3146,6 +3620,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3252,6 +3735,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3320,6 +3812,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3424,6 +3925,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3498,6 +4008,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3536,6 +4055,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3546,6 +4074,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3583,6 +4120,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3602,6 +4148,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3662,6 +4217,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3766,6 +4330,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3834,6 +4407,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -36,6 +36,19 @@ t.test('multi-stage: sources built in one stage, production dependencies only in
   t.ok(run.some((command) => command.includes('ln -s /app/dist/cli/main.js /usr/local/bin/aip-schema')), 'the CLI is on PATH')
 })
 
+t.test('the image runs the Node.js major CI tests on, one the package supports', async (t) => {
+  const majors = stages.map((stage) => /^node:(\d+)[-.@]/.exec(stage.from)?.[1])
+  t.ok(majors.every((major) => major !== undefined), `every stage is an official node image: ${stages.map((stage) => stage.from).join(', ')}`)
+  const major = Number(majors[0])
+  t.same(new Set(majors), new Set([String(major)]), 'both stages on one Node.js major')
+  t.ok(major >= 24, `Node.js ${major}: not past its end of life`)
+  const ci = await readFile(join(root, '.ci', 'run'), 'utf8')
+  t.equal(Number(/^node_major=(\d+)$/m.exec(ci)?.[1]), major, '.ci/run runs the suite on the image\'s Node.js')
+  const { engines } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { engines: { node: string } }
+  const minimum = /^>=(\d+)\.(\d+)$/.exec(engines.node)
+  t.ok(minimum !== null && Number(minimum[1]) <= major && Number(minimum[1]) >= 22, `engines ${engines.node} admits the image's Node.js and no release past its end of life`)
+})
+
 t.test('every path the Dockerfile copies exists once the project is built', async (t) => {
   for (const stage of stages) {
     for (const copy of instructions(stage, 'COPY').map(copyOf)) {

@@ -117,11 +117,20 @@ t.test('the Secret holds what the service needs, as placeholders', async (t) => 
   for (const value of Object.values(secret.stringData ?? {})) t.match(value, /CHANGE-ME/, 'no real secret is committed')
 })
 
+t.test('the replicas send data through the pooler and keep their sessions on the direct connection', async (t) => {
+  const env = resolvedEnv(container.env)
+  const config = loadConfig(env)
+  t.match(config.databaseUrl, /^postgres:\/\//)
+  t.match(config.migrationDatabaseUrl, /^postgres:\/\//)
+  t.not(new URL(config.databaseUrl ?? '').host, new URL(config.migrationDatabaseUrl ?? '').host, 'two endpoints: the pooler and PostgreSQL')
+})
+
 t.test('the migration Job runs the CLI once against the database and fails on any error', async (t) => {
   t.equal(jobContainer.image, container.image, 'the release it migrates for')
   t.same(jobContainer.command?.slice(0, 3), ['aip-schema', 'upgrade', 'head'])
   const env = resolvedEnv(jobContainer.env)
-  t.match(env.DATABASE_URL, /^postgres:\/\//)
+  t.equal(env.MIGRATION_DATABASE_URL, secret.stringData?.MIGRATION_DATABASE_URL, 'on the direct connection, which the CLI prefers')
+  t.equal(env.DATABASE_URL, undefined, 'and not the pooler')
   t.match(env.MIGRATION_LOCK_WAIT_MS, /^\d+$/)
   const spec = job.spec.template.spec as { restartPolicy: string }
   t.equal(spec.restartPolicy, 'Never', 'a failed run is a failed pod, not a restarted container')

@@ -12,9 +12,12 @@ export function bearer (scope: keyof typeof tokens): { authorization: string } {
 interface Teardown { teardown (fn: () => unknown): void }
 
 export interface TestAppOptions {
+  /** Beside a pooled `databaseUrl`: the direct connection for migrations. */
+  readonly migrationDatabaseUrl?: string
   readonly migrationsDir?: string
   /** The data endpoints; on by default with this build's own revisions. */
   readonly dataApi?: boolean
+  readonly snapshotsDir?: string
   readonly lockWaitMs?: number
   readonly lockTimeoutMs?: number
   readonly lockRetries?: number
@@ -29,7 +32,9 @@ export interface TestAppOptions {
 export async function buildTestApp (t: Teardown, databaseUrl: string, options: TestAppOptions = {}): Promise<FastifyInstance> {
   const app = await buildApp({
     databaseUrl,
+    migrationDatabaseUrl: options.migrationDatabaseUrl,
     migrationsDir: options.migrationsDir,
+    snapshotsDir: options.snapshotsDir,
     dataApi: options.dataApi ?? options.migrationsDir === undefined,
     instance: options.instance,
     config: {

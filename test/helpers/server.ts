@@ -14,10 +14,10 @@ export interface RunningServer {
   stop (signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** The service as a user runs it (`npm start` is `node dist/server.js`), as a child process. */
-export async function startServer (env: Record<string, string>, timeoutMs = 60_000): Promise<RunningServer> {
+/** The service as a user runs it (`npm start` is `node dist/server.js`, of this checkout or of `script`'s), as a child process. */
+export async function startServer (env: Record<string, string>, timeoutMs = 60_000, script = serverScript): Promise<RunningServer> {
   const port = await freePort()
-  const child = spawn(process.execPath, [serverScript], {
+  const child = spawn(process.execPath, [script], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -50,8 +50,8 @@ export async function startServer (env: Record<string, string>, timeoutMs = 60_0
 }
 
 /** Runs the server expecting it to exit on its own; resolves with its exit code and output. */
-export async function runServerToExit (env: Record<string, string>): Promise<{ code: number | null, output: string }> {
-  const child = spawn(process.execPath, [serverScript], {
+export async function runServerToExit (env: Record<string, string>, script = serverScript): Promise<{ code: number | null, output: string }> {
+  const child = spawn(process.execPath, [script], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -16,6 +16,7 @@ interface Operation {
   tags?: string[]
   summary?: string
   security?: Array<Record<string, string[]>>
+  'x-required-scope'?: string
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
 }
 
@@ -29,9 +30,11 @@ t.test('every operation is named by a verb, tagged, summarised, secured by a sco
       t.match(operation.operationId, verbs, `${name}: operationId is a verb`)
       t.ok(operation.tags?.length === 1 && (operation.summary ?? '') !== '', `${name}: one tag and a summary`)
       if (publicPaths.test(path)) {
-        t.equal(operation.security, undefined, `${name}: public`)
+        t.same(operation.security, [], `${name}: public, and says so`)
+        t.equal(operation['x-required-scope'], undefined, `${name}: no scope`)
       } else {
-        t.match(operation.security, [{ bearer: [/^(read|write|migrate|admin)$/] }], `${name}: bearer with its scope`)
+        t.same(operation.security, [{ bearer: [] }], `${name}: a bearer token`)
+        t.match(operation['x-required-scope'], /^(read|write|migrate|admin)$/, `${name}: its scope`)
       }
       for (const [status, response] of Object.entries(operation.responses)) {
         const types = Object.keys(response.content ?? {})

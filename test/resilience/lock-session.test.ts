@@ -45,7 +45,7 @@ t.test('the revisions run on the session that holds the lock: if it dies, the mi
   t.match(res.json(), { type: 'database-unavailable', revision: 'b2c3d4e5f6g7' }, 'cut off, not failed on its SQL: a retry is the answer')
   t.same((await db('alembic_version').select('version_num')).map((row: { version_num: string }) => row.version_num), ['a1b2c3d4e5f6'], 'the version stays at the last revision that completed')
   t.notOk(await db.schema.hasColumn('model_runs', 'status'), 'the revision did not go on without the lock')
-  const { rows: locks } = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted")
+  const { rows: locks } = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
   t.equal(locks[0].n, 0, 'the lock is free')
 
   const again = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })

@@ -145,7 +145,7 @@ t.test('the service outlives its database: down at start, restarted under load, 
       (version[0] === '5c1b6116de51' && !table.rows[0].present) || (version[0] === 'a1b2c3d4e5f6' && table.rows[0].present),
       `the version and the schema agree: nothing half-applied (at ${version.join(', ')}, preprocessing_history ${table.rows[0].present ? 'present' : 'absent'})`
     )
-    const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")
+    const locks = await db.raw("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
     t.equal(locks.rows[0].n, 0, 'the migration lock is free')
 
     await waitUntilAsync(async () => (await call('GET', '/health/ready')).json.database?.reachable === true, 10_000)

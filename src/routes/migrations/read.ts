@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { problems } from '../../schemas/common.js'
-import { HeadsSchema, HistorySchema, OperationListSchema, OperationSchema, RevisionDetailSchema, SchemaStatusSchema } from '../../schemas/migrations.js'
+import { HeadsSchema, HistoryQuerySchema, HistorySchema, OperationListSchema, OperationReadQuerySchema, OperationSchema, RevisionDetailSchema, SchemaStatusSchema } from '../../schemas/migrations.js'
 
 /** Read-only: no table created, no lock taken, so probes can poll while another replica migrates. */
 const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -41,11 +41,12 @@ const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       operationId: 'listRevisionHistory',
       tags: ['migrations'],
-      summary: 'Every revision, newest first, with whether and when it was applied',
+      summary: 'Every revision, newest first, with whether and when it was applied; paged with limit and cursor',
       security,
-      response: { 200: Type.Ref(HistorySchema), ...problems(401, 403) },
+      querystring: HistoryQuerySchema,
+      response: { 200: Type.Ref(HistorySchema), ...problems(400, 401, 403) },
     },
-  }, async () => ({ revisions: await migrator.history() }))
+  }, async (request) => migrator.history(request.query))
 
   fastify.get('/migrations/revisions/:rev', {
     config: { scope: 'read' },
@@ -80,10 +81,10 @@ const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['migrations'],
       summary: 'The audit log of upgrades, downgrades and stamps, newest first',
       security,
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }, { additionalProperties: false }),
+      querystring: Type.Composite([Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }), OperationReadQuerySchema], { additionalProperties: false }),
       response: { 200: Type.Ref(OperationListSchema), ...problems(400, 401, 403) },
     },
-  }, async (request) => ({ operations: await migrator.operations(request.query.limit) }))
+  }, async (request) => ({ operations: await migrator.operations(request.query.limit, { includeSql: request.query.include === 'sql' }) }))
 
   fastify.get('/migrations/operations/:id', {
     config: { scope: 'read' },
@@ -93,9 +94,10 @@ const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'One operation, for polling an asynchronous upgrade or downgrade',
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      querystring: OperationReadQuerySchema,
       response: { 200: Type.Ref(OperationSchema), ...problems(400, 401, 403, 404) },
     },
-  }, async (request) => migrator.operation(request.params.id))
+  }, async (request) => migrator.operation(request.params.id, { includeSql: request.query.include === 'sql' }))
 }
 
 export default readRoutes

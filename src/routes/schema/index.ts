@@ -6,7 +6,7 @@ import { problems } from '../../schemas/common.js'
 import { DatabaseSchemaSchema, DriftSchema } from '../../schemas/schema.js'
 
 /** Read-only, like every GET: catalog queries and the committed snapshots, no table created, no lock. */
-const schemaRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+const schemaRoutes: FastifyPluginAsyncTypebox<{ snapshotsDir?: string | undefined }> = async (fastify, options) => {
   const security = [{ bearer: ['read'] }]
 
   fastify.get('/schema', {
@@ -31,7 +31,7 @@ const schemaRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security,
       response: { 200: Type.Ref(DriftSchema), ...problems(401, 403, 409) },
     },
-  }, async () => checkDrift(fastify.knex, fastify.migrator.graph))
+  }, async () => checkDrift(fastify.knex, fastify.migrator.graph, { snapshotsDir: options.snapshotsDir }))
 }
 
 export default schemaRoutes

@@ -12,15 +12,15 @@ t.test('a clean database is in sync at base and at every revision', async (t) =>
   const url = await createTestDatabase(t, 'drift_clean')
   const app = await buildTestApp(t, url)
   const drift = async () => (await app.inject({ url: '/schema/drift', headers: bearer('read') })).json()
-  t.same(await drift(), { revision: null, inSync: true, differences: [] }, 'base, before the engine has made any table')
+  t.same(await drift(), { revision: null, inSync: true, differences: [], sql: { up: [], down: [] } }, 'base, before the engine has made any table')
   for (const revision of shippedRevisions) {
     const step = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: '+1' } })
     t.equal(step.statusCode, 200)
-    t.same(await drift(), { revision, inSync: true, differences: [] }, revision)
+    t.same(await drift(), { revision, inSync: true, differences: [], sql: { up: [], down: [] } }, revision)
   }
   const down = await app.inject({ method: 'POST', url: '/migrations/downgrade', headers: bearer('admin'), payload: { target: 'base' } })
   t.equal(down.statusCode, 200)
-  t.same(await drift(), { revision: null, inSync: true, differences: [] }, 'base again, the bookkeeping tables left out')
+  t.same(await drift(), { revision: null, inSync: true, differences: [], sql: { up: [], down: [] } }, 'base again, the bookkeeping tables left out')
 })
 
 t.test('at head, each manual change shows up exactly, and nothing else', async (t) => {
@@ -47,9 +47,10 @@ t.test('at head, each manual change shows up exactly, and nothing else', async (
       actual: { name: 'notes', type: 'text', nullable: true, default: null },
       detail: 'column model_runs.notes is not in the expected schema',
     }],
-  }, 'an added column')
+    sql: { up: ['ALTER TABLE model_runs ADD COLUMN notes text'], down: ['ALTER TABLE model_runs DROP COLUMN notes'] },
+  }, 'an added column, with the SQL a revision recording it would run')
   await db.raw('ALTER TABLE model_runs DROP COLUMN notes')
-  t.same(await drift(), { revision: head, inSync: true, differences: [] }, 'and in sync once it is gone')
+  t.same(await drift(), { revision: head, inSync: true, differences: [], sql: { up: [], down: [] } }, 'and in sync once it is gone')
 
   await db.raw('DROP INDEX ix_users_email')
   t.same(await drift(), {
@@ -73,6 +74,15 @@ t.test('at head, each manual change shows up exactly, and nothing else', async (
       actual: null,
       detail: 'index ix_users_email on users is missing',
     }],
+    sql: {
+      up: ['ALTER TABLE users DROP CONSTRAINT IF EXISTS ix_users_email', 'DROP INDEX CONCURRENTLY IF EXISTS ix_users_email'],
+      down: [`DO $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('ix_users_email') AND NOT indisvalid) THEN
+        DROP INDEX ix_users_email;
+      END IF;
+    END $$`, 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix_users_email ON users USING btree (email)'],
+    },
   }, 'a dropped index')
   await db.raw('CREATE UNIQUE INDEX ix_users_email ON users (email)')
 
@@ -89,6 +99,10 @@ t.test('at head, each manual change shows up exactly, and nothing else', async (
       actual: "'java'::character varying",
       detail: "column generated_code.language has default 'java'::character varying, expected 'python'::character varying",
     }],
+    sql: {
+      up: ["ALTER TABLE generated_code ALTER COLUMN language SET DEFAULT 'java'::character varying"],
+      down: ["ALTER TABLE generated_code ALTER COLUMN language SET DEFAULT 'python'::character varying"],
+    },
   }, 'a changed default')
   await db.raw("ALTER TABLE generated_code ALTER COLUMN language SET DEFAULT 'python'")
 
@@ -110,7 +124,7 @@ t.test("a database Alembic brought to the seed's head is in sync, though pg_dump
   await client.query('INSERT INTO public.alembic_version (version_num) VALUES ($1)', [seedHead])
   await client.end()
   const app = await buildTestApp(t, url)
-  t.same((await app.inject({ url: '/schema/drift', headers: bearer('read') })).json(), { revision: seedHead, inSync: true, differences: [] })
+  t.same((await app.inject({ url: '/schema/drift', headers: bearer('read') })).json(), { revision: seedHead, inSync: true, differences: [], sql: { up: [], down: [] } })
   t.equal((await testKnex(t, url).raw("SELECT to_regclass('knex_migrations') IS NULL AS absent")).rows[0].absent, true, 'checking drift wrote nothing')
 })
 

@@ -21,6 +21,7 @@ t.test('the tables at head, by name, the bookkeeping marked as such', async (t) 
   t.equal(live.schema, 'public')
   t.same(live.tables.map(({ name, bookkeeping }) => [name, bookkeeping]), [
     ['aip_schema_interrupted', true],
+    ['aip_schema_operation_steps', true],
     ['aip_schema_operations', true],
     ['aip_schema_revisions', true],
     ['aip_schema_revisions_digest', true],
