@@ -3,8 +3,9 @@
 // API needs its tables), in the service's migrations directory and in the seed's Alembic
 // project, each run on fresh databases in the same run: base → head, head → base, the no-op
 // upgrade over the HTTP floor, and start-up to ready.
-// BENCH_MANY_SIZES (default 4,100,1000) picks the sizes. Writes bench/RESULTS-many.md when
-// BENCH_MANY_WRITE names a column label (`before` or `after`): the two runs fill one table.
+// BENCH_MANY_SIZES (default 4,100,1000) picks the sizes; BENCH_ALEMBIC_REF the Alembic project
+// (in a worktree the default path does not reach ../shared). Writes bench/RESULTS-many.md when
+// BENCH_MANY_WRITE says which table (`before` or `after`) the run fills.
 import { execFile, spawn } from 'node:child_process'
 import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -125,10 +126,8 @@ async function startService (root, databaseUrl) {
   const base = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 120_000
   await until(`${base}/health/live`, deadline, child)
-  const liveMs = performance.now() - started
   return {
     base,
-    liveMs,
     ready: async () => {
       await until(`${base}/health/ready`, deadline, child)
       return performance.now() - started
@@ -147,32 +146,65 @@ async function post (base, path, target) {
   if (res.status !== 200) throw new Error(`${path} ${target} answered ${res.status}: ${body.slice(0, 500)}`)
 }
 
-/** Median of `noOpCalls` sequential calls after a warm-up. */
-async function latency (fn) {
-  for (let warm = 0; warm < 50; warm++) await fn()
-  const samples = []
-  for (let call = 0; call < noOpCalls; call++) samples.push(await timed(fn))
-  return median(samples)
+/**
+ * Median of `noOpCalls` calls to each, taken in turns (one call to each, then again), after a
+ * warm-up: the machine's load drifts over minutes, and in turns every size sees the same drift.
+ */
+async function latencies (fns) {
+  for (let warm = 0; warm < 50; warm++) for (const fn of fns) await fn()
+  const samples = fns.map(() => [])
+  for (let call = 0; call < noOpCalls; call++) {
+    for (const [index, fn] of fns.entries()) samples[index].push(await timed(fn))
+  }
+  return samples.map(median)
 }
 
-async function measureService (n) {
+const startRuns = 3
+
+/** Base → head on a fresh database, then `startRuns` starts on it at head (the median: what a rolling restart waits for); left running at head. */
+async function serviceAtHead (n) {
   const build = await serviceBuild(n)
   const db = await scratchDatabase(`many${n}`)
-  try {
-    let service = await startService(build.dir, db.url)
-    const up = await timed(() => post(service.base, '/migrations/upgrade', 'head'))
+  let service = await startService(build.dir, db.url)
+  const up = await timed(() => post(service.base, '/migrations/upgrade', 'head'))
+  const ready = []
+  for (let run = 0; run < startRuns; run++) {
     await service.stop()
-    // Started again on a database at head: the figure a rolling restart waits for.
     service = await startService(build.dir, db.url)
-    const readyMs = await service.ready()
-    const noOp = await latency(() => post(service.base, '/migrations/upgrade', 'head'))
-    const live = await latency(async () => { await (await fetch(`${service.base}/health/live`)).arrayBuffer() })
-    const down = await timed(() => post(service.base, '/migrations/downgrade', 'base'))
-    await service.stop()
-    return { up, down, noOp, live, readyMs, liveMs: service.liveMs }
+    ready.push(await service.ready())
+  }
+  return {
+    n,
+    service,
+    up,
+    readyMs: median(ready),
+    remove: async () => {
+      await service.stop()
+      await db.drop()
+      await build.remove()
+    },
+  }
+}
+
+async function measureServices (ns) {
+  const running = []
+  try {
+    for (const n of ns) {
+      progress(`many revisions: service base → head and start-up at N = ${n}`)
+      running.push(await serviceAtHead(n))
+    }
+    progress('many revisions: no-op upgrades, every size in turn')
+    const noOps = await latencies(running.map(({ service }) => () => post(service.base, '/migrations/upgrade', 'head')))
+    const lives = await latencies(running.map(({ service }) => async () => { await (await fetch(`${service.base}/health/live`)).arrayBuffer() }))
+    const measured = new Map()
+    for (const [index, { n, service, up, readyMs }] of running.entries()) {
+      progress(`many revisions: service head → base at N = ${n}`)
+      const down = await timed(() => post(service.base, '/migrations/downgrade', 'base'))
+      measured.set(n, { up, down, noOp: noOps[index], live: lives[index], readyMs })
+    }
+    return measured
   } finally {
-    await db.drop()
-    await build.remove()
+    for (const { remove } of running) await remove()
   }
 }
 
@@ -210,13 +242,12 @@ const header = ['N', 'service base → head', 'per revision (over the smallest N
 
 async function run () {
   const python = findAlembicPython()
+  const services = await measureServices(sizes)
   const measured = []
   for (const n of sizes) {
-    progress(`many revisions: service at N = ${n}`)
-    const service = await measureService(n)
     progress(`many revisions: alembic at N = ${n}`)
     const reference = python === null ? null : await measureAlembic(python, n)
-    measured.push({ n, service, alembic: reference })
+    measured.push({ n, service: services.get(n), alembic: reference })
   }
   const section = table(header, rows(measured))
   console.log(section)
