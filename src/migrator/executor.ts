@@ -128,14 +128,12 @@ async function runDry (trx: Knex.Transaction, revision: Revision, run: StepRun, 
 }
 
 async function runInTransaction (trx: Knex.Transaction, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
+  await trx.raw(sessionSettings(true), sessionValues(run))
   const statements = statementsOf(revision, run.step.direction)
   sql.push(...statements)
-  // One round trip for the settings and the revision: inside a transaction no statement waits on
-  // the previous one's answer, and PostgreSQL (13+) applies the timeouts the string's first
-  // statement sets to each statement after it. The settings go as Knex renders their bound
-  // values, escaped: a string of several statements takes no parameters.
-  const settings = trx.raw(sessionSettings(true), sessionValues(run)).toString()
-  await trx.raw([settings, ...statements].join(';\n'))
+  // One round trip for the revision: inside a transaction no statement waits on the previous one's
+  // answer, and PostgreSQL (13+) still applies the timeouts to each statement of the string.
+  if (statements.length > 0) await trx.raw(statements.join(';\n'))
   await recordStep(trx, revision, run, sql)
 }
 
