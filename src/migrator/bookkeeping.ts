@@ -6,7 +6,8 @@ import type { Knex } from 'knex'
  * `aip_schema_revisions` pins each applied revision's checksum and records its place in the
  * graph; `aip_schema_operations` is the audit log; `aip_schema_interrupted` holds the
  * non-transactional revision under way until its record commits;
- * `aip_schema_operation_steps` holds each operation's steps, one row each.
+ * `aip_schema_operation_steps` holds each operation's steps, one row each;
+ * `aip_schema_revisions_digest` is one row summing up every pinned checksum, kept by a trigger.
  */
 export const tables = {
   alembicVersion: 'alembic_version',
@@ -17,10 +18,63 @@ export const tables = {
   interrupted: 'aip_schema_interrupted',
   operationSteps: 'aip_schema_operation_steps',
   plans: 'aip_schema_plans',
+  revisionsDigest: 'aip_schema_revisions_digest',
 } as const
 
 /** Serialises the one-time creation of the bookkeeping tables between replicas starting together. */
 const bookkeepingDdlLockKey = 0x61697073_02
+
+/**
+ * The XOR of sha256(`revision checksum`) over the pinned revisions, kept by a trigger as they
+ * are written, by whatever writes them: comparing it with the graph's is the no-op upgrade's
+ * checksum check in one row, whatever the number of revisions. XOR, so a row in or out costs
+ * O(1). Trigger and row are (re)made together from the table's rows when either is missing
+ * (new bookkeeping, or a table dropped and made again). PostgreSQL 13's syntax.
+ */
+const revisionsDigestDdl = [
+  `CREATE TABLE IF NOT EXISTS aip_schema_revisions_digest (
+    single boolean NOT NULL DEFAULT true PRIMARY KEY CHECK (single),
+    digest bit(256) NOT NULL
+  )`,
+  `DO $$
+  DECLARE
+    pinned record;
+    total bit(256) := repeat('0', 256)::bit(256);
+  BEGIN
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = to_regclass('aip_schema_revisions') AND tgname = 'aip_schema_revisions_digest')
+       AND EXISTS (SELECT FROM aip_schema_revisions_digest) THEN
+      RETURN;
+    END IF;
+    CREATE OR REPLACE FUNCTION aip_schema_pin_digest(revision text, checksum text) RETURNS bit(256)
+      LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+      AS $f$ SELECT ('x' || encode(sha256(convert_to(revision || ' ' || checksum, 'UTF8')), 'hex'))::bit(256) $f$;
+    CREATE OR REPLACE FUNCTION aip_schema_revisions_digest() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN
+      IF TG_OP = 'TRUNCATE' THEN
+        UPDATE aip_schema_revisions_digest SET digest = repeat('0', 256)::bit(256);
+      ELSIF TG_OP = 'INSERT' THEN
+        UPDATE aip_schema_revisions_digest SET digest = digest # aip_schema_pin_digest(NEW.revision, NEW.checksum);
+      ELSIF TG_OP = 'DELETE' THEN
+        UPDATE aip_schema_revisions_digest SET digest = digest # aip_schema_pin_digest(OLD.revision, OLD.checksum);
+      ELSIF (OLD.revision, OLD.checksum) IS DISTINCT FROM (NEW.revision, NEW.checksum) THEN
+        UPDATE aip_schema_revisions_digest
+           SET digest = digest # aip_schema_pin_digest(OLD.revision, OLD.checksum) # aip_schema_pin_digest(NEW.revision, NEW.checksum);
+      END IF;
+      RETURN NULL;
+    END $f$;
+    DROP TRIGGER IF EXISTS aip_schema_revisions_digest ON aip_schema_revisions;
+    DROP TRIGGER IF EXISTS aip_schema_revisions_digest_truncate ON aip_schema_revisions;
+    CREATE TRIGGER aip_schema_revisions_digest AFTER INSERT OR UPDATE OR DELETE ON aip_schema_revisions
+      FOR EACH ROW EXECUTE FUNCTION aip_schema_revisions_digest();
+    CREATE TRIGGER aip_schema_revisions_digest_truncate AFTER TRUNCATE ON aip_schema_revisions
+      FOR EACH STATEMENT EXECUTE FUNCTION aip_schema_revisions_digest();
+    FOR pinned IN SELECT revision, checksum FROM aip_schema_revisions LOOP
+      total := total # aip_schema_pin_digest(pinned.revision, pinned.checksum);
+    END LOOP;
+    INSERT INTO aip_schema_revisions_digest (digest) VALUES (total)
+      ON CONFLICT (single) DO UPDATE SET digest = EXCLUDED.digest;
+  END $$`,
+]
 
 const ddl = [
   `CREATE TABLE IF NOT EXISTS alembic_version (
@@ -82,6 +136,13 @@ const ddl = [
   // Knex's two tables, as its migrator creates them, so `knex migrate:list` reads this database.
   'CREATE TABLE IF NOT EXISTS knex_migrations (id serial PRIMARY KEY, name varchar(255), batch integer, migration_time timestamptz)',
   'CREATE TABLE IF NOT EXISTS knex_migrations_lock (index serial PRIMARY KEY, is_locked integer)',
+  // Each step's record reads the last batch and a down step deletes its row by name: looked up,
+  // not scanned, however many revisions are applied. Only when missing, as above.
+  `DO $$ BEGIN
+    IF to_regclass('knex_migrations_batch') IS NULL THEN CREATE INDEX knex_migrations_batch ON knex_migrations (batch); END IF;
+    IF to_regclass('knex_migrations_name') IS NULL THEN CREATE INDEX knex_migrations_name ON knex_migrations (name); END IF;
+  END $$`,
+  ...revisionsDigestDdl,
   'INSERT INTO knex_migrations_lock (is_locked) SELECT 0 WHERE NOT EXISTS (SELECT FROM knex_migrations_lock)',
 ]
 

@@ -1,4 +1,5 @@
 import { AmbiguousRevisionError, InvalidRevisionGraphError, UnknownRevisionError } from './errors.js'
+import { PriorityQueue } from './priority-queue.js'
 import type { Revision } from './revision.js'
 
 /** What the target grammar can name; an id it could not name could never be migrated to. */
@@ -16,10 +17,12 @@ export class RevisionGraph {
   private readonly byId: ReadonlyMap<string, Revision>
   private readonly childrenOf: ReadonlyMap<string, readonly string[]>
   private readonly order: readonly Revision[]
+  private readonly position: ReadonlyMap<string, number>
 
   private constructor (byId: ReadonlyMap<string, Revision>, order: readonly Revision[]) {
     this.byId = byId
     this.order = order
+    this.position = new Map(order.map((revision, index) => [revision.revision, index]))
     const children = new Map<string, string[]>(order.map((revision) => [revision.revision, []]))
     for (const revision of order) {
       for (const parent of revision.downRevisions) children.get(parent)?.push(revision.revision)
@@ -117,6 +120,16 @@ export class RevisionGraph {
       .map((revision) => revision.revision)
   }
 
+  /** `ids` in topological order, without walking the whole graph as `headsOf` does. */
+  inOrder (ids: Iterable<string>): string[] {
+    const positionOf = (id: string) => {
+      const position = this.position.get(id)
+      if (position === undefined) throw new UnknownRevisionError(id)
+      return position
+    }
+    return [...ids].sort((a, b) => positionOf(a) - positionOf(b))
+  }
+
   /** An exact id, else a unique prefix of one. */
   resolveRevision (ref: string): string {
     if (this.byId.has(ref)) return ref
@@ -144,15 +157,28 @@ function reach (start: Iterable<string>, next: (id: string) => readonly string[]
 
 /** Kahn's algorithm, always taking the earliest ready revision; what a cycle blocks is left out. */
 function topologicalOrder (byId: ReadonlyMap<string, Revision>): Revision[] {
+  // A missing parent is reported as dangling, not as a cycle; one listed twice waits once.
+  const waitingOn = new Map<string, number>()
+  const childrenOf = new Map<string, Revision[]>()
+  for (const revision of byId.values()) {
+    const parents = new Set(revision.downRevisions.filter((parent) => byId.has(parent)))
+    waitingOn.set(revision.revision, parents.size)
+    for (const parent of parents) {
+      const children = childrenOf.get(parent)
+      if (children === undefined) childrenOf.set(parent, [revision])
+      else children.push(revision)
+    }
+  }
+  const ready = new PriorityQueue<Revision>(byDateThenId)
+  for (const revision of byId.values()) if (waitingOn.get(revision.revision) === 0) ready.push(revision)
   const order: Revision[] = []
-  const placed = new Set<string>()
-  // A missing parent is reported as dangling, not as a cycle.
-  const ready = (revision: Revision) => revision.downRevisions.every((parent) => placed.has(parent) || !byId.has(parent))
-  const remaining = [...byId.values()].sort(byDateThenId)
-  for (let index = remaining.findIndex(ready); index >= 0; index = remaining.findIndex(ready)) {
-    const [next] = remaining.splice(index, 1) as [Revision]
+  for (let next = ready.pop(); next !== undefined; next = ready.pop()) {
     order.push(next)
-    placed.add(next.revision)
+    for (const child of childrenOf.get(next.revision) ?? []) {
+      const waiting = (waitingOn.get(child.revision) ?? 0) - 1
+      waitingOn.set(child.revision, waiting)
+      if (waiting === 0) ready.push(child)
+    }
   }
   return order
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { ClientBase, QueryResult, QueryResultRow } from 'pg'
 import { tables } from './bookkeeping.js'
@@ -15,8 +16,9 @@ export interface NoOpUpgradeEntry {
 
 /*
  * One statement both checks and records: `alembic_version` holds exactly the expected heads
- * and no pinned checksum is unknown or different, and only then the succeeded operation is
- * inserted. Being one statement it is one round trip and one snapshot: the audit row never
+ * and the pinned checksums are exactly the graph's (their digest row against the graph's
+ * digest: no row per revision is read, and the statement is the same size at any number of
+ * revisions), and only then the succeeded operation is inserted. Being one statement it is one round trip and one snapshot: the audit row never
  * claims a state the database was not in.
  *
  * Its commit is asynchronous (for this transaction only): waiting for the WAL flush was most
@@ -27,7 +29,7 @@ export interface NoOpUpgradeEntry {
 const recordIfAtHeads = `WITH state AS (
   SELECT (SELECT coalesce(jsonb_agg(version_num ORDER BY version_num), '[]') FROM ${tables.alembicVersion}) AS heads,
          set_config('synchronous_commit', 'off', true) AS asynchronous_commit,
-         NOT EXISTS (SELECT 1 FROM ${tables.revisions} WHERE (CAST($1 AS jsonb) ->> revision) IS DISTINCT FROM checksum) AS pinned
+         coalesce((SELECT digest = CAST(('x' || $1) AS bit(256)) FROM ${tables.revisionsDigest}), false) AS pinned
 ), recorded AS (
   INSERT INTO ${tables.operations} (kind, target, dry_run, actor, instance, status, from_revisions, to_revisions, finished_at)
   SELECT 'upgrade', $2, false, $3, $4, 'succeeded', heads, heads, clock_timestamp()
@@ -63,7 +65,7 @@ export async function recordNoOpUpgrade (query: PreparedQuery, entry: NoOpUpgrad
     const { rows } = await query<{ heads: string[], recorded: boolean }>({
       name: 'aip_schema_record_no_op_upgrade',
       text: recordIfAtHeads,
-      values: [JSON.stringify(entry.checksums), entry.target, entry.actor, entry.instance, JSON.stringify(entry.heads)],
+      values: [pinnedDigest(entry.checksums), entry.target, entry.actor, entry.instance, JSON.stringify(entry.heads)],
     })
     const row = rows[0]
     return { recorded: row?.recorded === true, heads: row?.heads ?? [] }
@@ -71,4 +73,24 @@ export async function recordNoOpUpgrade (query: PreparedQuery, entry: NoOpUpgrad
     if (isUndefinedTable(error)) return { recorded: false, heads: [] }
     throw error
   }
+}
+
+const digests = new WeakMap<Readonly<Record<string, string>>, string>()
+
+/**
+ * What `aip_schema_revisions_digest` holds when exactly these checksums are pinned: the XOR of
+ * sha256(`revision checksum`) over them, as the bookkeeping's trigger sums it. Computed once
+ * per checksums object, not once per call.
+ */
+export function pinnedDigest (checksums: Readonly<Record<string, string>>): string {
+  const known = digests.get(checksums)
+  if (known !== undefined) return known
+  const total = Buffer.alloc(32)
+  for (const [revision, checksum] of Object.entries(checksums)) {
+    const pin = createHash('sha256').update(`${revision} ${checksum}`).digest()
+    for (let index = 0; index < total.length; index++) total[index] = (total[index] ?? 0) ^ (pin[index] ?? 0)
+  }
+  const digest = total.toString('hex')
+  digests.set(checksums, digest)
+  return digest
 }

@@ -10,6 +10,8 @@ export interface SchemaStateSnapshot {
 export interface SchemaStateCacheOptions {
   readonly read: () => Promise<DatabaseState>
   readonly onReadFailed?: (error: unknown) => void
+  /** Reads on `changed()` leave the connection idle this many times as long as they take; 10 by default. */
+  readonly idleFactor?: number
 }
 
 /**
@@ -22,6 +24,9 @@ export class SchemaStateCache {
   private reading: Promise<DatabaseState> | null = null
   private queued: Promise<DatabaseState> | null = null
   private readCount = 0
+  private lastReadMs = 0
+  private lastReadEnded = 0
+  private pendingChange: NodeJS.Timeout | null = null
 
   constructor (private readonly options: SchemaStateCacheOptions) {}
 
@@ -47,6 +52,28 @@ export class SchemaStateCache {
     return this.queued
   }
 
+  /**
+   * Told the version changed (a NOTIFY): read at once when reads have been rare, else once the
+   * connection has been idle `idleFactor` times the last read's time. A migration of N steps
+   * notifies N times and a read's cost grows with the revisions applied: one read per step
+   * would make N steps cost N² on every replica. The last change is always read.
+   */
+  changed (): void {
+    if (this.pendingChange !== null) return
+    const readyAt = this.lastReadEnded + this.lastReadMs * (this.options.idleFactor ?? 10)
+    this.pendingChange = setTimeout(() => {
+      this.pendingChange = null
+      this.refresh().catch(() => undefined)
+    }, Math.max(0, readyAt - performance.now()))
+    this.pendingChange.unref()
+  }
+
+  /** Forgets a change not yet read: the process is closing. */
+  stop (): void {
+    if (this.pendingChange !== null) clearTimeout(this.pendingChange)
+    this.pendingChange = null
+  }
+
   /** A cached state if the database is reachable, else a read (which throws while it is not). */
   async state (): Promise<DatabaseState> {
     const { reachable, state } = this.snapshot
@@ -57,6 +84,7 @@ export class SchemaStateCache {
   private read (): Promise<DatabaseState> {
     if (this.reading !== null) return this.reading
     this.readCount += 1
+    const started = performance.now()
     const reading = this.options.read().then((state) => {
       this.snapshot = { reachable: true, state }
       return state
@@ -66,6 +94,8 @@ export class SchemaStateCache {
       throw error
     }).finally(() => {
       this.reading = null
+      this.lastReadEnded = performance.now()
+      this.lastReadMs = this.lastReadEnded - started
     })
     this.reading = reading
     return reading

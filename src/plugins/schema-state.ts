@@ -57,7 +57,7 @@ export default fp<SchemaStatePluginOptions>(async (fastify, options) => {
     applicationName: `aip-schema-listen|${options.instance}`.slice(0, 63),
     connectTimeoutMs: options.acquireTimeoutMs,
     onListening: refresh,
-    onVersionChanged: refresh,
+    onVersionChanged: () => cache.changed(),
     onLost: (error) => {
       cache.markUnreachable()
       fastify.log.warn({ err: error }, 'schema state: the LISTEN connection broke; reconnecting')
@@ -89,6 +89,7 @@ export default fp<SchemaStatePluginOptions>(async (fastify, options) => {
     closed = true
     if (timer !== null) clearInterval(timer)
     if (retry !== null) clearTimeout(retry)
+    cache.stop()
     await listener.stop()
     await knex.destroy()
   })

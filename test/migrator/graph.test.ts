@@ -158,3 +158,31 @@ t.test('resolving ids and prefixes', async (t) => {
   t.throws(() => shared.children('zz'), UnknownRevisionError)
   t.throws(() => shared.closure(['zz']), UnknownRevisionError)
 })
+
+t.test('the order is always the earliest ready revision, as a scan of every remaining one finds it', async (t) => {
+  const earliestReady = (revisions: readonly Revision[]): string[] => {
+    const byTime = [...revisions].sort((a, b) => Date.parse(a.createDate) - Date.parse(b.createDate) || (a.revision < b.revision ? -1 : 1))
+    const placed = new Set<string>()
+    const order: string[] = []
+    while (byTime.length > 0) {
+      const index = byTime.findIndex((revision) => revision.downRevisions.every((parent) => placed.has(parent)))
+      const [next] = byTime.splice(index, 1) as [Revision]
+      placed.add(next.revision)
+      order.push(next.revision)
+    }
+    return order
+  }
+  // Random DAGs whose create dates disagree with their links, with ties on the date.
+  let seed = 16
+  const random = (below: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % below
+  }
+  for (let graph = 0; graph < 20; graph++) {
+    const revisions = Array.from({ length: 60 }, (_, index) => {
+      const parents = [...new Set(Array.from({ length: random(3) }, () => random(Math.max(index, 1))))].filter((parent) => parent < index)
+      return rev(`g${graph}_${index}`, parents.map((parent) => `g${graph}_${parent}`), { createDate: new Date(Date.UTC(2025, 0, 1, 0, random(20))).toISOString() })
+    })
+    t.same(ids(RevisionGraph.build(revisions).all()), earliestReady(revisions), `graph ${graph}`)
+  }
+})

@@ -113,7 +113,10 @@ t.test('every plan between every pair of states replays exactly, one valid step 
             ? !applied.has(step.revision) && revision.downRevisions.every((parent) => applied.has(parent))
             : heads.includes(step.revision)
           if (!valid) problems.push(`${from} → ${to}: ${step.direction} ${step.revision} from ${heads}`)
+          // A copy is not an array the planner returned: it takes the whole walk, the chained one its shortcut.
+          const walked = headsAfterStep(graph, [...heads], step)
           heads = headsAfterStep(graph, heads, step)
+          if (heads.join() !== walked.join()) problems.push(`${from} → ${to}: ${step.direction} ${step.revision} gave ${heads}, the whole walk ${walked}`)
         }
         if (heads.join() !== to.join()) problems.push(`${from} → ${to} ended at ${heads}`)
         const touched = new Set(plan.map((step) => step.revision))
@@ -123,6 +126,16 @@ t.test('every plan between every pair of states replays exactly, one valid step 
   }
   t.same(problems, [])
   t.equal(pairs, 5 ** 2 + 5 ** 2 + 7 ** 2 + 28 ** 2, 'every ancestor-closed state of each graph')
+})
+
+t.test('a step that is not the plan\'s, after one that was, still answers as the whole walk does', async (t) => {
+  const afterRoot = headsAfterStep(merged, [], { revision: 'root', direction: 'up' })
+  t.same(headsAfterStep(merged, afterRoot, { revision: 'merge', direction: 'up' }), ['root', 'merge'], 'an up whose parents are not applied')
+  const afterLeft = headsAfterStep(merged, ['root'], { revision: 'left', direction: 'up' })
+  t.same(headsAfterStep(merged, afterLeft, { revision: 'root', direction: 'down' }), ['left'], 'a down of what is not a head')
+  const reused = headsAfterStep(linear, [], { revision: r1, direction: 'up' })
+  t.same(headsAfterStep(linear, reused, { revision: r2, direction: 'up' }), [r2])
+  t.same(headsAfterStep(linear, reused, { revision: r2, direction: 'up' }), [r2], 'the same heads given twice')
 })
 
 t.test('forward moves', async (t) => {

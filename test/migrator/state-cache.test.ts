@@ -54,3 +54,28 @@ t.test('a failed read marks the database unreachable and keeps the last state; s
   cache.markUnreachable()
   t.same(cache.current, { reachable: false, state: stateAt('b') }, 'told the database went away')
 })
+
+t.test('changes notified faster than reads are read at a bounded rate, and the last one always', async (t) => {
+  let version = 0
+  const read = async () => {
+    const seen = version
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    return stateAt(`v${seen}`)
+  }
+  const cache = new SchemaStateCache({ read, idleFactor: 5 })
+  t.teardown(() => cache.stop())
+  cache.changed()
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  t.equal(cache.reads, 1, 'the first change is read at once')
+  // A migration's steps: a change every 2 ms for 200 ms.
+  for (let step = 1; step <= 100; step++) {
+    version = step
+    cache.changed()
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+  const during = cache.reads
+  t.ok(during <= 10, `${during} reads for 100 changes: each leaves the connection idle 5 times its own length`)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.same(cache.current.state?.heads, ['v100'], 'the last change is read')
+  t.equal(cache.reads, during + 1, 'once')
+})

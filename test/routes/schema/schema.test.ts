@@ -24,6 +24,7 @@ t.test('the tables at head, by name, the bookkeeping marked as such', async (t) 
     ['aip_schema_operation_steps', true],
     ['aip_schema_operations', true],
     ['aip_schema_revisions', true],
+    ['aip_schema_revisions_digest', true],
     ['alembic_version', true],
     ['datasets', false],
     ['experiments', false],
