@@ -2,6 +2,7 @@ import t from 'tap'
 import { bearer, buildTestApp } from './helpers/app.js'
 import { createTestDatabase, testKnex } from './helpers/database.js'
 import { startServer } from './helpers/server.js'
+import { waitFor } from './helpers/wait.js'
 import { shippedHead } from './helpers/shipped.js'
 
 t.test('a service killed mid-migration leaves no trace of the half-done revision and no lock', async (t) => {
@@ -50,11 +51,3 @@ t.test('a service killed mid-migration leaves no trace of the half-done revision
   const killed = await db('aip_schema_operations').where({ target: 'head' }).orderBy('started_at').first()
   t.match(killed, { status: 'failed', error: { kind: 'abandoned' } }, 'the killed operation is closed as failed, not running forever')
 })
-
-async function waitFor (condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}

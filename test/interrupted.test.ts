@@ -3,6 +3,7 @@ import { bearer, buildTestApp } from './helpers/app.js'
 import { createTestDatabase, testKnex } from './helpers/database.js'
 import { shipped } from './helpers/shipped.js'
 import { startServer } from './helpers/server.js'
+import { waitFor } from './helpers/wait.js'
 
 t.test('an online revision cut off by a killed process shows as interrupted until an upgrade resumes it', async (t) => {
   const online = shipped.all().find((revision) => !revision.transactional)
@@ -61,11 +62,3 @@ t.test('an online revision cut off by a killed process shows as interrupted unti
   t.equal((await app.inject({ url: '/migrations/current', headers: bearer('read') })).json().interrupted, null, 'no longer interrupted')
   t.equal((await db('aip_schema_interrupted').count({ n: '*' }))[0]?.n, '0')
 })
-
-async function waitFor (condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}

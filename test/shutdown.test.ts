@@ -4,6 +4,7 @@ import t, { type Test } from 'tap'
 import { bearer, buildTestApp } from './helpers/app.js'
 import { createTestDatabase, testKnex } from './helpers/database.js'
 import { startServer, type RunningServer } from './helpers/server.js'
+import { waitFor } from './helpers/wait.js'
 
 const token = 'shutdown-admin'
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
@@ -151,12 +152,4 @@ t.test('drain in process: an async migration past the grace period is cancelled,
 async function exitCode ({ child }: RunningServer): Promise<number | null> {
   if (child.exitCode === null && child.signalCode === null) await once(child, 'exit')
   return child.exitCode
-}
-
-async function waitFor (condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }

@@ -1,8 +1,8 @@
-import pg from 'pg'
 import t from 'tap'
 import { bearer, buildTestApp } from '../../helpers/app.js'
 import { createTestDatabase, testKnex } from '../../helpers/database.js'
 import { seedRevisions, shippedHead as head } from '../../helpers/shipped.js'
+import { statementsDuring } from '../../helpers/statements.js'
 
 const r3 = seedRevisions[2]
 const headPrefix = head.slice(0, 4)
@@ -16,18 +16,7 @@ function upgrade (payload: Record<string, unknown>) {
 }
 /** What the process sends to PostgreSQL while `work` runs: every query of every `pg` client, through Knex or not. */
 async function queriesDuring (work: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = []
-  const query = pg.Client.prototype.query
-  pg.Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
-    sent.push(typeof config === 'string' ? config : (config as { text: string }).text)
-    return (query as (...args: unknown[]) => unknown).call(this, config, ...rest)
-  } as typeof query
-  try {
-    await work()
-  } finally {
-    pg.Client.prototype.query = query
-  }
-  return sent
+  return (await statementsDuring(work)).map((statement) => statement.text)
 }
 async function operationCount (): Promise<number> {
   return Number((await db('aip_schema_operations').count({ n: '*' }))[0]?.n)
