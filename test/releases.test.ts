@@ -80,6 +80,9 @@ t.test('the older release: upgrade passes with no steps, downgrade and stamp are
   t.equal(await upgradeAtStart(older), true, 'MIGRATE_ON_START: the older release starts and serves instead of retrying')
   const bare = await older.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate') })
   t.same(bare.json().steps, [], 'a bare upgrade too: the rolled-back release\'s Job passes')
+  const submitted = await post(older, '/migrations/upgrade', { target: 'head', async: true })
+  t.equal(submitted.statusCode, 202, 'asynchronously too')
+  t.match(submitted.json(), { status: 'succeeded', from: [shippedHead], to: [shippedHead], stepsDone: 0, stepsTotal: 0 }, 'recorded finished at once, never running')
   const [recorded] = (await older.inject({ url: '/migrations/operations?limit=1', headers: bearer('read') })).json().operations
   t.match(recorded, { kind: 'upgrade', status: 'succeeded', from: [shippedHead], to: [shippedHead], steps: [] }, 'recorded in the audit log')
 

@@ -117,6 +117,26 @@ export function createAuditLog (knex: Knex) {
       return toOperation(row as OperationRow, {})
     },
 
+    /**
+     * An operation that had nothing to do, recorded finished in one statement: never seen as
+     * running, so no replica can take it for abandoned.
+     */
+    async recordFinished (entry: { kind: OperationKind, target: string, dryRun: boolean, actor: string, instance: string, heads: string[] }): Promise<Operation> {
+      const [row] = await knex<OperationRow>(table).insert({
+        kind: entry.kind,
+        target: entry.target,
+        dry_run: entry.dryRun,
+        actor: entry.actor,
+        instance: entry.instance,
+        status: 'succeeded',
+        from_revisions: JSON.stringify(entry.heads),
+        to_revisions: JSON.stringify(entry.heads),
+        steps_total: 0,
+        finished_at: knex.raw('clock_timestamp()'),
+      } as Record<string, unknown>).returning('*')
+      return toOperation(row as OperationRow, {})
+    },
+
     async update (id: string, change: { status?: OperationStatus, from?: string[], to?: string[], stepsTotal?: number, error?: OperationError | null, finished?: boolean }): Promise<void> {
       const patch: Record<string, unknown> = {}
       if (change.status !== undefined) patch.status = change.status

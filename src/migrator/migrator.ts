@@ -132,7 +132,7 @@ export class SchemaMigrator {
   async submit (kind: 'upgrade' | 'downgrade', request: MigrateRequest): Promise<Operation> {
     const operation = this.operationRequest(kind, request, null)
     const ahead = await this.preflight(operation)
-    if (ahead !== null) return this.operation((await this.recordNothingToDo(operation, ahead)).id)
+    if (ahead !== null) return this.recordNothingToDo(operation, ahead)
     const queued = await this.audit.open({ kind, target: request.target, dryRun: operation.dryRun, actor: request.actor, instance: this.options.instance, status: 'queued' })
     this.track(runUnderLock(this.context, operation, queued.id, true)).catch((error: unknown) => {
       this.options.logger.error({ err: error, operation: queued.id }, 'background migration failed')
@@ -236,9 +236,7 @@ export class SchemaMigrator {
   }
 
   private async recordNothingToDo (request: OperationRequest, ahead: { state: DatabaseState, result: MigrationResult }): Promise<Operation> {
-    const operation = await this.audit.open({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, status: 'running' })
-    await this.audit.update(operation.id, { status: 'succeeded', from: ahead.state.heads, to: ahead.state.heads, stepsTotal: 0, finished: true })
-    return operation
+    return this.audit.recordFinished({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, heads: ahead.state.heads })
   }
 
   private async ensureBookkeeping (): Promise<void> {
