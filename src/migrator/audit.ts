@@ -102,7 +102,22 @@ const closeQuery = `UPDATE ${tables.operations} o SET status = 'failed', finishe
   FROM ${tables.operations} r LEFT JOIN ${tables.interrupted} i ON i.operation = r.id
   WHERE o.id = r.id AND o.status = 'running'`
 
-/** The audit log. Rows are written outside migration transactions so a failure is recorded too. */
+/**
+ * A step's audit row, as a common table expression of the statement that records the step: it
+ * commits with the step, so the log never shows a step the database does not have, and costs
+ * no round trip of its own.
+ */
+export function stepRowExpression (operation: string, position: number, step: StepReport): { sql: string, bindings: Array<string | number> } {
+  return {
+    sql: `logged AS (INSERT INTO ${tables.operationSteps} (operation, position, step) VALUES (?, ?, CAST(? AS jsonb)))`,
+    bindings: [operation, position, JSON.stringify(step)],
+  }
+}
+
+/**
+ * The audit log. Operation rows are written outside migration transactions so a failure is
+ * recorded too; a step's row is written with the step (`stepRowExpression`).
+ */
 export function createAuditLog (knex: Knex) {
   return {
     async open (entry: { kind: OperationKind, target: string, dryRun: boolean, actor: string, instance: string, status: OperationStatus }): Promise<Operation> {
@@ -149,6 +164,7 @@ export function createAuditLog (knex: Knex) {
     },
 
     /** Steps as they complete, each written once: progress visible while a long run goes on. */
+    /** A dry run's steps, once it is rolled back: what would have run. */
     async appendSteps (id: string, from: number, steps: readonly StepReport[]): Promise<void> {
       if (steps.length === 0) return
       await knex(tables.operationSteps).insert(steps.map((step, index) => ({ operation: id, position: from + index, step: JSON.stringify(step) })))

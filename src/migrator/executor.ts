@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
-import type { StepReport } from './audit.js'
+import { stepRowExpression, type StepReport } from './audit.js'
 import { watchBlockers } from './blockers.js'
 import { MigrationFailedError, type Blocker } from './errors.js'
 import type { RevisionGraph } from './graph.js'
@@ -25,6 +25,14 @@ export interface StepRun {
   readonly sessionPid: number
   /** The operation and process running the step, recorded while a non-transactional one is under way. */
   readonly operation: string
+  /** The step's place in the operation: its audit row is written with its other records. */
+  readonly position: number
+  /**
+   * Whether the step's commit waits for its WAL to reach disk. Only the operation's last step
+   * needs to: WAL is flushed in order, so that flush makes every earlier step durable too, and a
+   * server crash before it loses whole steps from the end, never their consistency.
+   */
+  readonly durable: boolean
   readonly instance: string
   /** Set for a dry run: the step runs inside it and is rolled back with it. */
   readonly dryRun?: Knex.Transaction
@@ -52,6 +60,7 @@ interface Progress {
   readonly sql: string[]
   tries: number
   resumed: boolean
+  readonly started: number
 }
 
 /**
@@ -67,45 +76,35 @@ interface Progress {
  */
 export async function executeStep (knex: Knex, graph: RevisionGraph, run: StepRun): Promise<StepReport> {
   const revision = graph.get(run.step.revision)
-  const progress: Progress = { sql: [], tries: 1, resumed: false }
-  const started = performance.now()
+  const progress: Progress = { sql: [], tries: 1, resumed: false, started: performance.now() }
   try {
     if (run.dryRun !== undefined) {
-      await runDry(run.dryRun, revision, run, progress.sql)
+      return await runDry(run.dryRun, revision, run, progress)
     } else if (revision.transactional) {
-      progress.tries = await withLockRetries(knex, run, async () => {
-        progress.sql.length = 0
-        await knex.transaction((trx) => runInTransaction(trx, revision, run, progress.sql), { connection: run.session })
+      return await withLockRetries(knex, run, async (tries) => {
+        progress.tries = tries
+        return await runInOwnTransaction(knex, revision, run, progress)
       })
     } else {
-      await runOutsideTransaction(knex, revision, run, progress)
+      return await runOutsideTransaction(knex, revision, run, progress)
     }
   } catch (error) {
     if (error instanceof MigrationFailedError) throw error
     throw new MigrationFailedError(revision.revision, run.step.direction, sqlStateOf(error), (error as Error).message, error, { tries: progress.tries })
   }
-  return {
-    revision: revision.revision,
-    direction: run.step.direction,
-    description: revision.description,
-    durationMs: Math.round((performance.now() - started) * 100) / 100,
-    tries: progress.tries,
-    resumed: progress.resumed,
-    sql: progress.sql,
-  }
 }
 
 /**
  * Tries `attempt` until it succeeds, fails on anything but `lock_timeout`, or the retries run
- * out; then the failure names the sessions that blocked the last try. Resolves with the tries taken.
+ * out; then the failure names the sessions that blocked the last try. `attempt` is told which try it is.
  */
-async function withLockRetries (knex: Knex, run: StepRun, attempt: (retry: boolean) => Promise<void>): Promise<number> {
+async function withLockRetries<T> (knex: Knex, run: StepRun, attempt: (tries: number) => Promise<T>): Promise<T> {
   for (let tries = 1; ; tries++) {
     const watch = watchBlockers(knex, run.sessionPid, { firstAfterMs: run.lockTimeoutMs / 2, everyMs: Math.max(50, Math.min(run.lockTimeoutMs / 4, 1000)) })
     try {
-      await attempt(tries > 1)
+      const value = await attempt(tries)
       watch.stop()
-      return tries
+      return value
     } catch (error) {
       const blockers = watch.stop()
       if (!isLockTimeout(error) || tries > run.retry.retries) {
@@ -118,23 +117,49 @@ async function withLockRetries (knex: Knex, run: StepRun, attempt: (retry: boole
   }
 }
 
-async function runDry (trx: Knex.Transaction, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
-  if (revision.transactional) {
-    await runInTransaction(trx, revision, run, sql)
-    return
+async function runDry (trx: Knex.Transaction, revision: Revision, run: StepRun, progress: Progress): Promise<StepReport> {
+  if (!revision.transactional) {
+    // PostgreSQL refuses these statements inside a transaction: show them, run nothing.
+    progress.sql.push(...statementsOf(revision, run.step.direction))
+    return reportOf(revision, run, progress)
   }
-  // PostgreSQL refuses these statements inside a transaction: show them, run nothing.
-  sql.push(...statementsOf(revision, run.step.direction))
+  await trx.raw(sessionSettings(true), sessionValues(run))
+  await runStatements(trx, revision, run, progress)
+  const records = recordStatement(trx, revision, run)
+  const report = reportOf(revision, run, progress, records.toString())
+  await records
+  return report
 }
 
-async function runInTransaction (trx: Knex.Transaction, revision: Revision, run: StepRun, sql: string[]): Promise<void> {
-  await trx.raw(sessionSettings(true), sessionValues(run))
+/**
+ * BEGIN and the step's settings, the revision's statements, its records with its audit row,
+ * COMMIT: four round trips, whatever the revision.
+ */
+async function runInOwnTransaction (knex: Knex, revision: Revision, run: StepRun, progress: Progress): Promise<StepReport> {
+  progress.sql.length = 0
+  const send = (sql: string) => knex.raw(sql).connection(run.session)
+  await send(beginStep(run))
+  try {
+    await runStatements(knex, revision, run, progress, run.session)
+    const report = await recordStep(knex, revision, run, progress, run.session)
+    await send('COMMIT')
+    return report
+  } catch (error) {
+    await send('ROLLBACK').catch(() => undefined)
+    throw error
+  }
+}
+
+/**
+ * One round trip for the revision: inside a transaction no statement waits on the previous
+ * one's answer, and PostgreSQL (13+) still applies the timeouts to each statement of the string.
+ */
+async function runStatements (db: Knex | Knex.Transaction, revision: Revision, run: StepRun, progress: Progress, connection?: unknown): Promise<void> {
   const statements = statementsOf(revision, run.step.direction)
-  sql.push(...statements)
-  // One round trip for the revision: inside a transaction no statement waits on the previous one's
-  // answer, and PostgreSQL (13+) still applies the timeouts to each statement of the string.
-  if (statements.length > 0) await trx.raw(statements.join(';\n'))
-  await recordStep(trx, revision, run, sql)
+  progress.sql.push(...statements)
+  if (statements.length === 0) return
+  const batch = db.raw(statements.join(';\n'))
+  await (connection === undefined ? batch : batch.connection(connection))
 }
 
 /**
@@ -143,7 +168,7 @@ async function runInTransaction (trx: Knex.Transaction, revision: Revision, run:
  * Cut off in between, the mark stays (the database reports the revision interrupted) and the
  * next upgrade runs it again from its start: such revisions are written to be.
  */
-async function runOutsideTransaction (knex: Knex, revision: Revision, run: StepRun, progress: Progress): Promise<void> {
+async function runOutsideTransaction (knex: Knex, revision: Revision, run: StepRun, progress: Progress): Promise<StepReport> {
   try {
     const previous = await markUnderWay(knex, revision, run)
     if (previous !== null) {
@@ -154,14 +179,14 @@ async function runOutsideTransaction (knex: Knex, revision: Revision, run: StepR
     progress.tries = 1
     for (const statement of statementsOf(revision, run.step.direction)) {
       progress.sql.push(statement)
-      const tries = await withLockRetries(knex, run, async (retry) => {
-        if (retry) await dropInvalidIndexLeftBy(knex, statement, run.session)
+      await withLockRetries(knex, run, async (tries) => {
+        // Each statement has its own tries; the report keeps the most any one needed.
+        progress.tries = Math.max(progress.tries, tries)
+        if (tries > 1) await dropInvalidIndexLeftBy(knex, statement, run.session)
         await knex.raw(statement).connection(run.session)
       })
-      // Each statement has its own tries; the report keeps the most any one needed.
-      progress.tries = Math.max(progress.tries, tries)
     }
-    await recordStep(knex, revision, run, progress.sql, run.session)
+    return await recordStep(knex, revision, run, progress, run.session)
   } finally {
     await knex.raw('RESET lock_timeout; RESET statement_timeout').connection(run.session).catch(() => undefined)
   }
@@ -201,6 +226,21 @@ async function dropInvalidIndexLeftBy (knex: Knex, statement: string, session: u
   if (rows[0]?.invalid === true) await knex.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`).connection(session)
 }
 
+/**
+ * The settings are the service's own integers, never a caller's text, so they go in the same
+ * string as BEGIN: one round trip instead of two.
+ */
+function beginStep (run: StepRun): string {
+  const settings = [`lock_timeout = ${milliseconds(run.lockTimeoutMs)}`, `statement_timeout = ${milliseconds(run.statementTimeoutMs ?? 0)}`]
+  if (!run.durable) settings.push('synchronous_commit = off')
+  return ['BEGIN', ...settings.map((setting) => `SET LOCAL ${setting}`)].join('; ')
+}
+
+function milliseconds (value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`not a duration in milliseconds: ${value}`)
+  return `'${value}ms'`
+}
+
 function sessionSettings (local: boolean): string {
   return `SELECT set_config('lock_timeout', ?, ${local}), set_config('statement_timeout', ?, ${local})`
 }
@@ -224,23 +264,44 @@ const recordUp = `WITH ${versionRows}, ${unmarked},
     ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
       down_revisions = EXCLUDED.down_revisions, description = EXCLUDED.description, breaking = EXCLUDED.breaking),
   listed AS (INSERT INTO ${tables.knexMigrations} (name, batch, migration_time)
-    SELECT ?, coalesce(max(batch), 0) + 1, now() FROM ${tables.knexMigrations})
-SELECT pg_notify(?, ?)`
+    SELECT ?, coalesce(max(batch), 0) + 1, now() FROM ${tables.knexMigrations})`
 
 const recordDown = `WITH ${versionRows}, ${unmarked},
   unpinned AS (DELETE FROM ${tables.revisions} WHERE revision = ?),
-  unlisted AS (DELETE FROM ${tables.knexMigrations} WHERE name = ?)
-SELECT pg_notify(?, ?)`
+  unlisted AS (DELETE FROM ${tables.knexMigrations} WHERE name = ?)`
 
-/** Every record of the step, and the NOTIFY every replica hears on commit, in one round trip. */
-async function recordStep (db: Knex | Knex.Transaction, revision: Revision, run: StepRun, sql: string[], connection?: unknown): Promise<void> {
+/** Every record of the step, and the NOTIFY every replica hears on commit: one statement. */
+function recordStatement (db: Knex | Knex.Transaction, revision: Revision, run: StepRun, logged?: ReturnType<typeof stepRowExpression>): Knex.Raw {
   const heads = [...run.headsAfter]
   const id = revision.revision
-  const statement = run.step.direction === 'up'
-    ? db.raw(recordUp, [heads, heads, id, id, revision.checksum, JSON.stringify(revision.downRevisions), revision.description, revision.breaking, id, versionChannel, heads.join(',')])
-    : db.raw(recordDown, [heads, heads, id, id, id, versionChannel, heads.join(',')])
-  sql.push(statement.toString())
-  await (connection === undefined ? statement : statement.connection(connection))
+  const [records, bindings] = run.step.direction === 'up'
+    ? [recordUp, [heads, heads, id, id, revision.checksum, JSON.stringify(revision.downRevisions), revision.description, revision.breaking, id]]
+    : [recordDown, [heads, heads, id, id, id]]
+  const audit = logged === undefined ? '' : `,\n  ${logged.sql}`
+  return db.raw(`${records}${audit}\nSELECT pg_notify(?, ?)`, [...bindings, ...(logged?.bindings ?? []), versionChannel, heads.join(',')])
+}
+
+/**
+ * The step's records and its audit row, in one round trip: the audit row commits with the step.
+ * The report shows the records as they would be without that row, which holds the report itself.
+ */
+async function recordStep (knex: Knex, revision: Revision, run: StepRun, progress: Progress, connection: unknown): Promise<StepReport> {
+  const report = reportOf(revision, run, progress, recordStatement(knex, revision, run).toString())
+  await recordStatement(knex, revision, run, stepRowExpression(run.operation, run.position, report)).connection(connection)
+  return report
+}
+
+/** The step as reported and audited, timed up to its records. */
+function reportOf (revision: Revision, run: StepRun, progress: Progress, records?: string): StepReport {
+  return {
+    revision: revision.revision,
+    direction: run.step.direction,
+    description: revision.description,
+    durationMs: Math.round((performance.now() - progress.started) * 100) / 100,
+    tries: progress.tries,
+    resumed: progress.resumed,
+    sql: records === undefined ? [...progress.sql] : [...progress.sql, records],
+  }
 }
 
 /** For a stamp: `alembic_version` set to `heads`, and the NOTIFY, in one round trip. */

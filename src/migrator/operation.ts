@@ -3,13 +3,13 @@ import { aheadOutcome } from './ahead.js'
 import type { AuditLog, OperationKind, StepReport } from './audit.js'
 import { verifyDatabaseState, type StateAnalysis } from './compatibility.js'
 import { LockNotAcquiredError, MigrationFailedError, MigratorError, ShuttingDownError, StampNotAllowedError } from './errors.js'
-import { executeStep, writeVersionTable } from './executor.js'
+import { executeStep, writeVersionTable, type StepRun } from './executor.js'
 import { assertExpectedPlan, type ExpectedPlan } from './expected-plan.js'
 import type { RevisionGraph } from './graph.js'
 import { withMigrationLock, type LockContext } from './lock.js'
 import type { LockRetryPolicy } from './lock-retry.js'
 import type { MigratorObserver } from './observer.js'
-import { headsAfterStep, isForward, planMigration, type PlanStep } from './planner.js'
+import { headsAfterStep, isForward, planMigration } from './planner.js'
 import { reconcileBookkeeping } from './reconcile.js'
 import { readDatabaseState, type DatabaseState } from './state.js'
 import { resolveStampTarget, resolveTarget, type ParsedTarget } from './targets.js'
@@ -125,7 +125,7 @@ async function migrateUnderLock (context: OperationContext, request: OperationRe
       if (context.stopping()) throw new ShuttingDownError(step.revision)
       context.logger.info(where, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
       try {
-        steps.push(await executeObserved(context, step, headsAfter, operation, lock, where, dryRunTransaction))
+        steps.push(await executeObserved(context, { step, headsAfter, position: index, durable: index === plan.length - 1 }, operation, lock, where, dryRunTransaction))
       } catch (error) {
         context.logger.error({ ...where, err: error }, `${step.revision} failed`)
         // Cancelled by shutdown past its grace period: rolled back, not broken.
@@ -134,7 +134,6 @@ async function migrateUnderLock (context: OperationContext, request: OperationRe
       }
       context.logger.info({ ...where, durationMs: steps.at(-1)?.durationMs }, `${step.revision} done`)
       heads = headsAfter
-      if (dryRunTransaction === undefined) await context.audit.appendSteps(operation, index, steps.slice(index))
     }
     return heads
   }
@@ -154,13 +153,13 @@ async function migrateUnderLock (context: OperationContext, request: OperationRe
   return { from: state.heads, to, dryRun: true, steps, ahead: [] }
 }
 
-async function executeObserved (context: OperationContext, step: PlanStep, headsAfter: readonly string[], operation: string, lock: LockContext, where: object, dryRun: Knex.Transaction | undefined): Promise<StepReport> {
+async function executeObserved (context: OperationContext, placed: Pick<StepRun, 'step' | 'headsAfter' | 'position' | 'durable'>, operation: string, lock: LockContext, where: object, dryRun: Knex.Transaction | undefined): Promise<StepReport> {
+  const { step } = placed
   const started = performance.now()
   const event = { revision: step.revision, direction: step.direction }
   try {
     const report = await executeStep(context.knex, context.graph, {
-      step,
-      headsAfter,
+      ...placed,
       lockTimeoutMs: context.lockTimeoutMs,
       statementTimeoutMs: context.statementTimeoutMs,
       retry: context.lockRetry,
