@@ -81,6 +81,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     lockWaitMs: options.config.lock.waitMs,
     lockTimeoutMs: options.config.lock.lockTimeoutMs,
     lockRetry: { retries: options.config.lock.retries, baseMs: options.config.lock.retryBaseMs },
+    groupMs: options.config.lock.groupMs,
     statementTimeoutMs: limits.migrationStatementTimeoutMs,
   })
   await app.register(reviewPlugin, options.config.review ?? defaultReviewSettings)

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { parseApiTokens, type ApiToken } from './auth/tokens.js'
 import { ConfigError } from './config-error.js'
 import { defaultLockRetryPolicy } from './migrator/lock-retry.js'
+import { defaultGroupMs } from './migrator/group.js'
 import { defaultReviewSettings, type ReviewSettings } from './review/types.js'
 
 export { ConfigError }
@@ -48,6 +49,7 @@ const EnvSchema = Type.Object({
   MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   MIGRATION_LOCK_RETRIES: Type.Integer({ default: defaultLockRetryPolicy.retries, minimum: 0, maximum: 100 }),
   MIGRATION_LOCK_RETRY_BASE_MS: Type.Integer({ default: defaultLockRetryPolicy.baseMs, minimum: 1 }),
+  MIGRATION_GROUP_MS: Type.Integer({ default: defaultGroupMs, minimum: 0 }),
   FITTED_TRANSFORMER_MAX_BYTES: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 20_000, minimum: 0 }),
   JSON_BODY_LIMIT_BYTES: Type.Integer({ default: defaultHttpLimits.jsonBodyLimitBytes, minimum: 1 }),
@@ -91,6 +93,8 @@ export interface LockSettings {
   /** Tries after the first for a statement that fails on `lock_timeout`; the engine's default when unset. */
   readonly retries?: number
   readonly retryBaseMs?: number
+  /** How long transactional revisions in a row may share a transaction; 0: each its own; the engine's default when unset. */
+  readonly groupMs?: number
 }
 
 export interface DatabaseLimits {
@@ -138,6 +142,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS,
       retries: parsed.MIGRATION_LOCK_RETRIES,
       retryBaseMs: parsed.MIGRATION_LOCK_RETRY_BASE_MS,
+      groupMs: parsed.MIGRATION_GROUP_MS,
     },
     fittedTransformerMaxBytes: parsed.FITTED_TRANSFORMER_MAX_BYTES,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,

@@ -15,6 +15,7 @@ export interface DirectOptions {
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
   readonly lockRetry: { readonly retries: number, readonly baseMs: number }
+  readonly groupMs: number
   readonly onStep: StepListener
   readonly onWarning: (message: string) => void
 }

@@ -13,6 +13,7 @@ export interface EngineOptions {
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
   readonly lockRetry: { readonly retries: number, readonly baseMs: number }
+  readonly groupMs: number
   readonly logger: MigratorLogger
 }
 
@@ -34,6 +35,7 @@ export function openEngine (graph: RevisionGraph, options: EngineOptions): Engin
     lockWaitMs: options.lockWaitMs,
     lockTimeoutMs: options.lockTimeoutMs,
     lockRetry: options.lockRetry,
+    groupMs: options.groupMs,
     logger: options.logger,
   })
   return { knex, migrator }

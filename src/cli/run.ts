@@ -1,5 +1,6 @@
 import { MigratorError } from '../migrator/errors.js'
 import { defaultLockRetryPolicy } from '../migrator/lock-retry.js'
+import { defaultGroupMs } from '../migrator/group.js'
 import { ReviewError } from '../review/errors.js'
 import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
 import { commands } from './commands.js'
@@ -68,6 +69,7 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
   const lockWaitMs = milliseconds(env, 'MIGRATION_LOCK_WAIT_MS', 30_000)
   const lockTimeoutMs = milliseconds(env, 'MIGRATION_LOCK_TIMEOUT_MS', 10_000)
   const lockRetry = { retries: whole(env, 'MIGRATION_LOCK_RETRIES', defaultLockRetryPolicy.retries), baseMs: milliseconds(env, 'MIGRATION_LOCK_RETRY_BASE_MS', defaultLockRetryPolicy.baseMs) }
+  const groupMs = milliseconds(env, 'MIGRATION_GROUP_MS', defaultGroupMs)
   const review = { approvalRequired: env.MIGRATION_APPROVAL === 'required', largeTableRows: whole(env, 'LINT_LARGE_TABLE_ROWS', 100_000) }
   return async () => (await import('./direct.js')).openDirect({
     databaseUrl,
@@ -75,6 +77,7 @@ function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: Node
     lockWaitMs,
     lockTimeoutMs,
     lockRetry,
+    groupMs,
     onStep,
     onWarning: (message) => streams.stderr.write(`WARNING: ${message}\n`),
   })

@@ -103,20 +103,8 @@ const closeQuery = `UPDATE ${tables.operations} o SET status = 'failed', finishe
   WHERE o.id = r.id AND o.status = 'running'`
 
 /**
- * A step's audit row, as a common table expression of the statement that records the step: it
- * commits with the step, so the log never shows a step the database does not have, and costs
- * no round trip of its own.
- */
-export function stepRowExpression (operation: string, position: number, step: StepReport): { sql: string, bindings: Array<string | number> } {
-  return {
-    sql: `logged AS (INSERT INTO ${tables.operationSteps} (operation, position, step) VALUES (?, ?, CAST(? AS jsonb)))`,
-    bindings: [operation, position, JSON.stringify(step)],
-  }
-}
-
-/**
  * The audit log. Operation rows are written outside migration transactions so a failure is
- * recorded too; a step's row is written with the step (`stepRowExpression`).
+ * recorded too; a step's row is written with the step, in the statement that records it (`recordSteps`).
  */
 export function createAuditLog (knex: Knex) {
   return {

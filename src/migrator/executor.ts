@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
-import { stepRowExpression, type StepReport } from './audit.js'
+import type { StepReport } from './audit.js'
 import { watchBlockers } from './blockers.js'
 import { MigrationFailedError, type Blocker } from './errors.js'
 import type { RevisionGraph } from './graph.js'
@@ -9,7 +9,7 @@ import { sqlStateOf } from './pg-errors.js'
 import type { PlanStep } from './planner.js'
 import type { Revision } from './revision.js'
 import { tables } from './bookkeeping.js'
-import { versionChannel } from './version-channel.js'
+import { recordSteps } from './records.js'
 
 export interface StepRun {
   readonly step: PlanStep
@@ -124,11 +124,9 @@ async function runDry (trx: Knex.Transaction, revision: Revision, run: StepRun, 
     return reportOf(revision, run, progress)
   }
   await trx.raw(sessionSettings(true), sessionValues(run))
-  await runStatements(trx, revision, run, progress)
-  const records = recordStatement(trx, revision, run)
-  const report = reportOf(revision, run, progress, records.toString())
-  await records
-  return report
+  await runStatements(trx, statementsOf(revision, run.step.direction), progress.sql)
+  await recordSteps(trx, { direction: run.step.direction, revisions: [revision], headsAfter: run.headsAfter })
+  return reportOf(revision, run, progress)
 }
 
 /**
@@ -140,8 +138,8 @@ async function runInOwnTransaction (knex: Knex, revision: Revision, run: StepRun
   const send = (sql: string) => knex.raw(sql).connection(run.session)
   await send(beginStep(run))
   try {
-    await runStatements(knex, revision, run, progress, run.session)
-    const report = await recordStep(knex, revision, run, progress, run.session)
+    await runStatements(knex, statementsOf(revision, run.step.direction), progress.sql, run.session)
+    const report = await recordStep(knex, revision, run, progress)
     await send('COMMIT')
     return report
   } catch (error) {
@@ -154,9 +152,8 @@ async function runInOwnTransaction (knex: Knex, revision: Revision, run: StepRun
  * One round trip for the revision: inside a transaction no statement waits on the previous
  * one's answer, and PostgreSQL (13+) still applies the timeouts to each statement of the string.
  */
-async function runStatements (db: Knex | Knex.Transaction, revision: Revision, run: StepRun, progress: Progress, connection?: unknown): Promise<void> {
-  const statements = statementsOf(revision, run.step.direction)
-  progress.sql.push(...statements)
+export async function runStatements (db: Knex | Knex.Transaction, statements: readonly string[], sent: string[], connection?: unknown): Promise<void> {
+  sent.push(...statements)
   if (statements.length === 0) return
   const batch = db.raw(statements.join(';\n'))
   await (connection === undefined ? batch : batch.connection(connection))
@@ -186,7 +183,7 @@ async function runOutsideTransaction (knex: Knex, revision: Revision, run: StepR
         await knex.raw(statement).connection(run.session)
       })
     }
-    return await recordStep(knex, revision, run, progress, run.session)
+    return await recordStep(knex, revision, run, progress)
   } finally {
     await knex.raw('RESET lock_timeout; RESET statement_timeout').connection(run.session).catch(() => undefined)
   }
@@ -226,14 +223,18 @@ async function dropInvalidIndexLeftBy (knex: Knex, statement: string, session: u
   if (rows[0]?.invalid === true) await knex.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`).connection(session)
 }
 
-/**
- * The settings are the service's own integers, never a caller's text, so they go in the same
- * string as BEGIN: one round trip instead of two.
- */
 function beginStep (run: StepRun): string {
-  const settings = [`lock_timeout = ${milliseconds(run.lockTimeoutMs)}`, `statement_timeout = ${milliseconds(run.statementTimeoutMs ?? 0)}`]
-  if (!run.durable) settings.push('synchronous_commit = off')
-  return ['BEGIN', ...settings.map((setting) => `SET LOCAL ${setting}`)].join('; ')
+  return beginTransaction({ lockTimeoutMs: run.lockTimeoutMs, statementTimeoutMs: run.statementTimeoutMs ?? 0, durable: run.durable })
+}
+
+/**
+ * BEGIN and the transaction's settings. They are the service's own integers, never a caller's
+ * text, so they go in one string: one round trip instead of two.
+ */
+export function beginTransaction (settings: { lockTimeoutMs: number, statementTimeoutMs: number, durable: boolean }): string {
+  const local = [`lock_timeout = ${milliseconds(settings.lockTimeoutMs)}`, `statement_timeout = ${milliseconds(settings.statementTimeoutMs)}`]
+  if (!settings.durable) local.push('synchronous_commit = off')
+  return ['BEGIN', ...local.map((setting) => `SET LOCAL ${setting}`)].join('; ')
 }
 
 function milliseconds (value: number): string {
@@ -249,66 +250,35 @@ function sessionValues (run: StepRun): string[] {
   return [`${run.lockTimeoutMs}ms`, `${run.statementTimeoutMs ?? 0}ms`]
 }
 
-/**
- * `alembic_version` set to exactly `heads`, as one statement's common table expressions: rows
- * that stay are neither deleted nor inserted, so they never collide.
- */
-const versionRows = `removed AS (DELETE FROM ${tables.alembicVersion} WHERE NOT (version_num = ANY (CAST(? AS varchar[])))),
-  added AS (INSERT INTO ${tables.alembicVersion} (version_num) SELECT unnest(CAST(? AS varchar[])) ON CONFLICT (version_num) DO NOTHING)`
-
-/** Done: no longer under way. */
-const unmarked = `unmarked AS (DELETE FROM ${tables.interrupted} WHERE revision = ?)`
-
-const recordUp = `WITH ${versionRows}, ${unmarked},
-  pinned AS (INSERT INTO ${tables.revisions} (revision, checksum, down_revisions, description, breaking) VALUES (?, ?, CAST(? AS jsonb), ?, ?)
-    ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
-      down_revisions = EXCLUDED.down_revisions, description = EXCLUDED.description, breaking = EXCLUDED.breaking),
-  listed AS (INSERT INTO ${tables.knexMigrations} (name, batch, migration_time)
-    SELECT ?, coalesce(max(batch), 0) + 1, now() FROM ${tables.knexMigrations})`
-
-const recordDown = `WITH ${versionRows}, ${unmarked},
-  unpinned AS (DELETE FROM ${tables.revisions} WHERE revision = ?),
-  unlisted AS (DELETE FROM ${tables.knexMigrations} WHERE name = ?)`
-
-/** Every record of the step, and the NOTIFY every replica hears on commit: one statement. */
-function recordStatement (db: Knex | Knex.Transaction, revision: Revision, run: StepRun, logged?: ReturnType<typeof stepRowExpression>): Knex.Raw {
-  const heads = [...run.headsAfter]
-  const id = revision.revision
-  const [records, bindings] = run.step.direction === 'up'
-    ? [recordUp, [heads, heads, id, id, revision.checksum, JSON.stringify(revision.downRevisions), revision.description, revision.breaking, id]]
-    : [recordDown, [heads, heads, id, id, id]]
-  const audit = logged === undefined ? '' : `,\n  ${logged.sql}`
-  return db.raw(`${records}${audit}\nSELECT pg_notify(?, ?)`, [...bindings, ...(logged?.bindings ?? []), versionChannel, heads.join(',')])
-}
-
-/**
- * The step's records and its audit row, in one round trip: the audit row commits with the step.
- * The report shows the records as they would be without that row, which holds the report itself.
- */
-async function recordStep (knex: Knex, revision: Revision, run: StepRun, progress: Progress, connection: unknown): Promise<StepReport> {
-  const report = reportOf(revision, run, progress, recordStatement(knex, revision, run).toString())
-  await recordStatement(knex, revision, run, stepRowExpression(run.operation, run.position, report)).connection(connection)
+/** The step's records with its audit row, in one round trip: the audit row commits with the step. */
+async function recordStep (knex: Knex, revision: Revision, run: StepRun, progress: Progress): Promise<StepReport> {
+  const report = reportOf(revision, run, progress)
+  await recordSteps(knex, {
+    direction: run.step.direction,
+    revisions: [revision],
+    headsAfter: run.headsAfter,
+    audit: { operation: run.operation, positions: [run.position], reports: [report] },
+  }).connection(run.session)
   return report
 }
 
 /** The step as reported and audited, timed up to its records. */
-function reportOf (revision: Revision, run: StepRun, progress: Progress, records?: string): StepReport {
+function reportOf (revision: Revision, run: StepRun, progress: Progress): StepReport {
   return {
     revision: revision.revision,
     direction: run.step.direction,
     description: revision.description,
-    durationMs: Math.round((performance.now() - progress.started) * 100) / 100,
+    durationMs: elapsedSince(progress.started),
     tries: progress.tries,
     resumed: progress.resumed,
-    sql: records === undefined ? [...progress.sql] : [...progress.sql, records],
+    sql: [...progress.sql],
   }
 }
 
-/** For a stamp: `alembic_version` set to `heads`, and the NOTIFY, in one round trip. */
-export async function writeVersionTable (db: Knex | Knex.Transaction, heads: readonly string[]): Promise<void> {
-  await db.raw(`WITH ${versionRows} SELECT pg_notify(?, ?)`, [[...heads], [...heads], versionChannel, heads.join(',')])
+export function elapsedSince (started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100
 }
 
-function statementsOf (revision: Revision, direction: 'up' | 'down'): readonly string[] {
+export function statementsOf (revision: Revision, direction: 'up' | 'down'): readonly string[] {
   return direction === 'up' ? revision.up : revision.down
 }

@@ -6,6 +6,7 @@ import { cancelMigrationStatements } from './cancel.js'
 import { OperationNotFoundError, ShuttingDownError } from './errors.js'
 import type { ExpectedPlan } from './expected-plan.js'
 import type { RevisionGraph } from './graph.js'
+import { defaultGroupMs } from './group.js'
 import { defaultLockRetryPolicy, type LockRetryPolicy } from './lock-retry.js'
 import type { MigratorObserver } from './observer.js'
 import { preparedOnPool, recordNoOpUpgrade, type PreparedQuery } from './no-op.js'
@@ -26,6 +27,8 @@ export interface MigratorOptions {
   readonly lockTimeoutMs: number
   /** How a statement that fails on `lock_timeout` is retried; 5 retries from 500 ms by default. */
   readonly lockRetry?: Partial<LockRetryPolicy>
+  /** How long transactional revisions in a row may share a transaction; 0: each its own. 50 ms by default. */
+  readonly groupMs?: number
   /** `statement_timeout` inside each migration; 0 or unset is none. */
   readonly statementTimeoutMs?: number
   readonly logger: MigratorLogger
@@ -79,6 +82,7 @@ export class SchemaMigrator {
       lockTimeoutMs: options.lockTimeoutMs,
       statementTimeoutMs: options.statementTimeoutMs,
       lockRetry: { ...defaultLockRetryPolicy, ...options.lockRetry },
+      groupMs: options.groupMs ?? defaultGroupMs,
       logger: options.logger,
       observer: options.observer,
       stopping: () => this.stopping,

@@ -3,13 +3,14 @@ import { aheadOutcome } from './ahead.js'
 import type { AuditLog, OperationKind, StepReport } from './audit.js'
 import { verifyDatabaseState, type StateAnalysis } from './compatibility.js'
 import { LockNotAcquiredError, MigrationFailedError, MigratorError, ShuttingDownError, StampNotAllowedError } from './errors.js'
-import { executeStep, writeVersionTable, type StepRun } from './executor.js'
+import { executeNext, type Committed, type GroupStoppedEvent, type PlanRun } from './group.js'
+import { writeVersionTable } from './records.js'
 import { assertExpectedPlan, type ExpectedPlan } from './expected-plan.js'
 import type { RevisionGraph } from './graph.js'
 import { withMigrationLock, type LockContext } from './lock.js'
 import type { LockRetryPolicy } from './lock-retry.js'
 import type { MigratorObserver } from './observer.js'
-import { headsAfterStep, isForward, planMigration } from './planner.js'
+import { isForward, planMigration, type PlanStep } from './planner.js'
 import { reconcileBookkeeping } from './reconcile.js'
 import { readDatabaseState, type DatabaseState } from './state.js'
 import { resolveStampTarget, resolveTarget, type ParsedTarget } from './targets.js'
@@ -51,6 +52,8 @@ export interface OperationContext {
   readonly lockTimeoutMs: number
   readonly statementTimeoutMs: number | undefined
   readonly lockRetry: LockRetryPolicy
+  /** How long transactional revisions in a row may share a transaction; 0: one each. */
+  readonly groupMs: number
   readonly logger: MigratorLogger
   readonly observer: MigratorObserver | undefined
   readonly stopping: () => boolean
@@ -117,23 +120,30 @@ async function migrateUnderLock (context: OperationContext, request: OperationRe
   const target = resolveTarget(graph, analysis.knownHeads, request.target, request.kind === 'upgrade' ? 'up' : 'down')
   const plan = planMigration(graph, analysis.knownHeads, target.heads)
   await context.audit.update(operation, { from: state.heads, stepsTotal: plan.length })
+  const whereOf = (position: number): StepWhere => {
+    const step = plan[position] as PlanStep
+    return { operation, revision: step.revision, direction: step.direction, step: position + 1, of: plan.length, dryRun: request.dryRun }
+  }
   const execute = async (dryRunTransaction?: Knex.Transaction): Promise<string[]> => {
     let heads = state.heads
-    for (const [index, step] of plan.entries()) {
-      const headsAfter = headsAfterStep(graph, heads, step)
-      const where = { operation, revision: step.revision, direction: step.direction, step: index + 1, of: plan.length, dryRun: request.dryRun }
-      if (context.stopping()) throw new ShuttingDownError(step.revision)
-      context.logger.info(where, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
+    for (let position = 0; position < plan.length;) {
+      const next = plan[position] as PlanStep
+      if (context.stopping()) throw new ShuttingDownError(next.revision)
+      let committed: Committed
       try {
-        steps.push(await executeObserved(context, { step, headsAfter, position: index, durable: index === plan.length - 1 }, operation, lock, where, dryRunTransaction))
+        committed = await executeObserved(context, { plan, position, heads }, operation, lock, whereOf, dryRunTransaction)
       } catch (error) {
-        context.logger.error({ ...where, err: error }, `${step.revision} failed`)
+        context.logger.error({ ...whereOf(position), err: error }, `${next.revision} failed`)
         // Cancelled by shutdown past its grace period: rolled back, not broken.
-        if (context.stopping() && error instanceof MigrationFailedError && error.databaseCode === queryCanceled) throw new ShuttingDownError(step.revision)
+        if (context.stopping() && error instanceof MigrationFailedError && error.databaseCode === queryCanceled) throw new ShuttingDownError(next.revision)
         throw error
       }
-      context.logger.info({ ...where, durationMs: steps.at(-1)?.durationMs }, `${step.revision} done`)
-      heads = headsAfter
+      for (const [offset, report] of committed.reports.entries()) {
+        context.logger.info({ ...whereOf(position + offset), durationMs: report.durationMs }, `${report.revision} done`)
+      }
+      steps.push(...committed.reports)
+      heads = committed.heads
+      position += committed.reports.length
     }
     return heads
   }
@@ -153,30 +163,56 @@ async function migrateUnderLock (context: OperationContext, request: OperationRe
   return { from: state.heads, to, dryRun: true, steps, ahead: [] }
 }
 
-async function executeObserved (context: OperationContext, placed: Pick<StepRun, 'step' | 'headsAfter' | 'position' | 'durable'>, operation: string, lock: LockContext, where: object, dryRun: Knex.Transaction | undefined): Promise<StepReport> {
-  const { step } = placed
+function groupStoppedMessage (stopped: GroupStoppedEvent, groupMs: number): string {
+  const why = stopped.reason === 'budget' ? `needs more than the ${groupMs} ms a shared transaction may take` : 'failed in a shared transaction'
+  const then = stopped.before === 0 ? 'running it' : `committing the ${stopped.before} revision${stopped.before === 1 ? '' : 's'} before it, then running it`
+  return `${stopped.revision} ${why} (${stopped.message}): ${then} in a transaction of its own`
+}
+
+/** A step's place in the logs. */
+interface StepWhere {
+  readonly operation: string
+  readonly revision: string
+  readonly direction: 'up' | 'down'
+  readonly step: number
+  readonly of: number
+  readonly dryRun: boolean
+}
+
+/** The plan's next steps, committed, each one told to the observer (the metrics). */
+async function executeObserved (context: OperationContext, at: Pick<PlanRun, 'plan' | 'position' | 'heads'>, operation: string, lock: LockContext, whereOf: (position: number) => StepWhere, dryRun: Knex.Transaction | undefined): Promise<Committed> {
+  const next = at.plan[at.position] as PlanStep
+  const where = whereOf(at.position)
   const started = performance.now()
-  const event = { revision: step.revision, direction: step.direction }
   try {
-    const report = await executeStep(context.knex, context.graph, {
-      ...placed,
+    const committed = await executeNext(context.knex, context.graph, {
+      ...at,
       lockTimeoutMs: context.lockTimeoutMs,
       statementTimeoutMs: context.statementTimeoutMs,
       retry: context.lockRetry,
+      groupMs: context.groupMs,
       session: lock.session,
       sessionPid: lock.sessionPid,
       operation,
       instance: context.instance,
       dryRun,
+      stopping: context.stopping,
+      onStepStart: (position) => {
+        const step = whereOf(position)
+        context.logger.info(step, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
+      },
+      onGroupStopped: (stopped) => context.logger.info({ operation, revision: stopped.revision, reason: stopped.reason }, groupStoppedMessage(stopped, context.groupMs)),
       onRetry: (retry) => context.logger.warn({ ...where, try: retry.try, retryInMs: retry.delayMs, blockers: retry.blockers },
-        `${step.revision} waited past lock_timeout (try ${retry.try} of ${context.lockRetry.retries + 1}): ${retry.message}; trying again in ${retry.delayMs} ms`),
+        `${next.revision} waited past lock_timeout (try ${retry.try} of ${context.lockRetry.retries + 1}): ${retry.message}; trying again in ${retry.delayMs} ms`),
       onResume: (cutOff) => context.logger.warn({ ...where, cutOffOperation: cutOff.operation, cutOffAt: cutOff.startedAt },
-        `resuming ${step.revision}: operation ${cutOff.operation} was cut off part-way through it; running it again from its start`),
+        `resuming ${next.revision}: operation ${cutOff.operation} was cut off part-way through it; running it again from its start`),
     })
-    context.observer?.onStep?.({ ...event, outcome: dryRun === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
-    return report
+    for (const report of committed.reports) {
+      context.observer?.onStep?.({ revision: report.revision, direction: report.direction, outcome: dryRun === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
+    }
+    return committed
   } catch (error) {
-    context.observer?.onStep?.({ ...event, outcome: 'failed', durationMs: performance.now() - started })
+    context.observer?.onStep?.({ revision: next.revision, direction: next.direction, outcome: 'failed', durationMs: performance.now() - started })
     throw error
   }
 }

@@ -17,6 +17,7 @@ export interface MigratorPluginOptions {
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
   readonly lockRetry?: { readonly retries?: number, readonly baseMs?: number }
+  readonly groupMs?: number
   readonly observer?: MigratorObserver
   readonly statementTimeoutMs?: number
 }
@@ -31,6 +32,7 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
     lockWaitMs: options.lockWaitMs,
     lockTimeoutMs: options.lockTimeoutMs,
     lockRetry: definedOnly(options.lockRetry ?? {}),
+    groupMs: options.groupMs,
     statementTimeoutMs: options.statementTimeoutMs,
     logger: fastify.log,
     observer: options.observer,

@@ -23,6 +23,8 @@ export interface TestAppOptions {
   readonly lockTimeoutMs?: number
   readonly lockRetries?: number
   readonly lockRetryBaseMs?: number
+  /** How long revisions may share a transaction; the engine's default when unset. */
+  readonly groupMs?: number
   readonly instance?: string
   readonly authDisabled?: boolean
   readonly fittedTransformerMaxBytes?: number
@@ -46,7 +48,7 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
         disabled: options.authDisabled ?? false,
         tokens: parseApiTokens([...Object.entries(tokens).map(([scope, token]) => `${scope}=${token}`), options.extraTokens ?? ''].join(',')),
       },
-      lock: { waitMs: options.lockWaitMs ?? 30_000, lockTimeoutMs: options.lockTimeoutMs ?? 10_000, retries: options.lockRetries, retryBaseMs: options.lockRetryBaseMs },
+      lock: { waitMs: options.lockWaitMs ?? 30_000, lockTimeoutMs: options.lockTimeoutMs ?? 10_000, retries: options.lockRetries, retryBaseMs: options.lockRetryBaseMs, groupMs: options.groupMs },
       fittedTransformerMaxBytes: options.fittedTransformerMaxBytes ?? 64 * 1024 * 1024,
       database: { ...defaultDatabaseLimits, ...options.database },
       review: { ...defaultReviewSettings, ...options.review },
