@@ -3,7 +3,8 @@
 // API needs its tables), in the service's migrations directory and in the seed's Alembic
 // project, each run on fresh databases in the same run: base → head, head → base, the no-op
 // upgrade over the HTTP floor, and start-up to ready.
-// BENCH_MANY_SIZES (default 4,100,1000) picks the sizes; BENCH_ALEMBIC_REF the Alembic project
+// BENCH_MANY_SIZES (default 4,100,1000) picks the sizes; BENCH_MANY_CYCLES (default 3) how many
+// times each goes up and down (medians); BENCH_ALEMBIC_REF the Alembic project
 // (in a worktree the default path does not reach ../shared). Writes bench/RESULTS-many.md when
 // BENCH_MANY_WRITE says which table (`before` or `after`) the run fills.
 import { execFile, spawn } from 'node:child_process'
@@ -160,6 +161,19 @@ async function latencies (fns) {
 }
 
 const startRuns = 3
+/** Each size goes down and up this many times (the first up on the fresh database): a single run is at the mercy of the machine's load. */
+const cycles = Number(process.env.BENCH_MANY_CYCLES ?? 3)
+
+/** After the first upgrade (`firstUp` ms): down, up, …, down; `cycles` of each, timed. */
+async function cyclesFrom (firstUp, { down, up }) {
+  const ups = [firstUp]
+  const downs = []
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    downs.push(await timed(down))
+    if (cycle < cycles - 1) ups.push(await timed(up))
+  }
+  return { ups, downs }
+}
 
 /** Base → head on a fresh database, then `startRuns` starts on it at head (the median: what a rolling restart waits for); left running at head. */
 async function serviceAtHead (n) {
@@ -198,9 +212,12 @@ async function measureServices (ns) {
     const lives = await latencies(running.map(({ service }) => async () => { await (await fetch(`${service.base}/health/live`)).arrayBuffer() }))
     const measured = new Map()
     for (const [index, { n, service, up, readyMs }] of running.entries()) {
-      progress(`many revisions: service head → base at N = ${n}`)
-      const down = await timed(() => post(service.base, '/migrations/downgrade', 'base'))
-      measured.set(n, { up, down, noOp: noOps[index], live: lives[index], readyMs })
+      progress(`many revisions: service head → base, then ${cycles - 1} more cycles, at N = ${n}`)
+      const { ups, downs } = await cyclesFrom(up, {
+        down: () => post(service.base, '/migrations/downgrade', 'base'),
+        up: () => post(service.base, '/migrations/upgrade', 'head'),
+      })
+      measured.set(n, { up: median(ups), down: median(downs), noOp: noOps[index], live: lives[index], readyMs })
     }
     return measured
   } finally {
@@ -213,8 +230,11 @@ async function measureAlembic (python, n) {
   const db = await scratchDatabase(`manyalembic${n}`)
   try {
     const up = await timed(() => alembic(python, project.dir, db.url, ['upgrade', 'head']))
-    const down = await timed(() => alembic(python, project.dir, db.url, ['downgrade', 'base']))
-    return { up, down }
+    const { ups, downs } = await cyclesFrom(up, {
+      down: () => alembic(python, project.dir, db.url, ['downgrade', 'base']),
+      up: () => alembic(python, project.dir, db.url, ['upgrade', 'head']),
+    })
+    return { up: median(ups), down: median(downs) }
   } finally {
     await db.drop()
     await project.remove()
@@ -229,16 +249,17 @@ function rows (measured) {
   return measured.map(({ n, service, alembic }) => [
     n.toLocaleString('en'),
     seconds(service.up),
-    n === smallest.n ? '' : `${fixed((service.up - smallest.service.up) / (n - smallest.n), 1)} ms`,
+    n === smallest.n ? '' : `${fixed((service.up - smallest.service.up) / (n - smallest.n))} ms`,
     alembic === null ? 'n/a' : seconds(alembic.up),
     seconds(service.down),
+    n === smallest.n ? '' : `${fixed((service.down - smallest.service.down) / (n - smallest.n))} ms`,
     alembic === null ? 'n/a' : seconds(alembic.down),
     `${fixed(service.noOp)} ms (+${fixed(service.noOp - service.live)} ms)`,
     seconds(service.readyMs),
   ])
 }
 
-const header = ['N', 'service base → head', 'per revision (over the smallest N)', 'Alembic CLI base → head', 'service head → base', 'Alembic CLI head → base', 'no-op upgrade (over /health/live)', 'start to ready (at head)']
+const header = ['N', 'service base → head', 'per revision (over the smallest N)', 'Alembic CLI base → head', 'service head → base', 'per revision', 'Alembic CLI head → base', 'no-op upgrade (over /health/live)', 'start to ready (at head)']
 
 async function run () {
   const python = findAlembicPython()
