@@ -94,6 +94,22 @@ t.test('1,000 revisions, sharing transactions (the default)', async (t) => {
     t.match(operation, { kind: 'downgrade', status: 'succeeded', to: [], stepsDone: n })
     t.same(operation.steps.map((step: { revision: string, direction: string }) => [step.revision, step.direction]), [...ids].reverse().map((id) => [id, 'down']), 'the audit log holds every step')
   })
+  await t.test('polled while it runs, an async upgrade shows how far it is', async (t) => {
+    const submitted = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head', async: true } })
+    t.equal(submitted.statusCode, 202)
+    const seen: Array<{ status: string, stepsDone: number, stepsTotal: number | null, steps: number }> = []
+    for (;;) {
+      const polled = (await app.inject({ url: submitted.headers.location as string, headers: bearer('read') })).json()
+      seen.push({ status: polled.status, stepsDone: polled.stepsDone, stepsTotal: polled.stepsTotal, steps: polled.steps.length })
+      if (polled.status === 'succeeded' || polled.status === 'failed') break
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    t.match(seen.at(-1), { status: 'succeeded', stepsDone: n, stepsTotal: n, steps: n })
+    const midway = seen.filter((poll) => poll.status === 'running' && poll.stepsDone > 0 && poll.stepsDone < n)
+    t.ok(midway.length > 0, `seen part-way ${midway.length} times in ${seen.length} polls`)
+    t.ok(midway.every((poll) => poll.stepsTotal === n && poll.steps === poll.stepsDone), 'with the total, and the steps done listed')
+    t.ok(seen.every((poll, index) => index === 0 || poll.stepsDone >= (seen[index - 1]?.stepsDone ?? 0)), 'never going back')
+  })
 })
 
 t.test('one transaction per revision (MIGRATION_GROUP_MS=0): exactly one version row written per step', async (t) => {
