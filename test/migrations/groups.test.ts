@@ -29,7 +29,7 @@ t.test('a revision that runs past the budget runs alone, and the locks of the re
   t.equal((await upgrade(syntheticId(1))).statusCode, 200)
   await versionWrites(db)
   const upgrading = upgrade(syntheticId(4))
-  await waitFor(async () => (await db.raw("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'")).rows.length > 0)
+  await waitFor(async () => (await db.raw("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'")).rows.length > 0)
   // Revision 2's ACCESS EXCLUSIVE lock on `hot`, were it held through revision 3, would keep this waiting for the whole sleep.
   const started = performance.now()
   await db.raw('SELECT count(*) FROM hot')
@@ -49,7 +49,7 @@ t.test('a revision that waits on a lock inside a group runs alone, with the full
   t.teardown(() => db.client.releaseConnection(holder))
   await db.raw('BEGIN; LOCK TABLE hot IN ACCESS SHARE MODE').connection(holder)
   const upgrading = upgrade(syntheticId(6))
-  await waitFor(async () => (await db.raw("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE hot ADD COLUMN b%' AND wait_event_type = 'Lock'")).rows.length > 0)
+  await waitFor(async () => (await db.raw("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'ALTER TABLE hot ADD COLUMN b%' AND wait_event_type = 'Lock'")).rows.length > 0)
   // Past the group's budget, so the waiting is the revision's own, under its own lock_timeout.
   await new Promise((resolve) => setTimeout(resolve, 300))
   await db.raw('COMMIT').connection(holder)
