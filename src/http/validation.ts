@@ -12,8 +12,9 @@ export function installValidators (app: FastifyInstance): void {
   const coercing = addFormats.default(new Ajv({ ...common, coerceTypes: 'array' }))
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? strict : coercing
+    // Added, not compiled (`getSchema` would compile it): a route's schema compiles the shared ones it refers to.
     for (const shared of Object.values(app.getSchemas()) as Array<{ $id?: string }>) {
-      if (shared.$id !== undefined && ajv.getSchema(shared.$id) === undefined) ajv.addSchema(shared)
+      if (shared.$id !== undefined && ajv.schemas[shared.$id] === undefined) ajv.addSchema(shared)
     }
     return storable(ajv.compile(schema as FastifySchema))
   })
