@@ -3,25 +3,33 @@ import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-s
 type Schemas = Record<string, unknown>
 
 /**
- * Fastify's own serializer factory, building each distinct response schema once, with only the
- * shared schemas it refers to. Fastify asks for one serializer per route and status while it gets
- * ready: nearly every route documents the same `{ $ref: 'Problem' }` for half a dozen statuses, so
- * most of its five hundred builds were of one schema; and a build handed every shared schema
- * spent most of its time on the forty-odd it never used. A serializer is a pure function of its
- * schema and of the shared schemas, and these are the same for every route this factory serves.
+ * Fastify's own serializer factory, for one app, building each distinct response schema once,
+ * with only the shared schemas it refers to. Fastify asks for one serializer per route and status
+ * while it gets ready, through one factory per plugin context: nearly every route documents the
+ * same `{ $ref: 'Problem' }` for half a dozen statuses, so most of its five hundred builds were of
+ * one schema; and a build handed every shared schema spent most of its time on the forty-odd it
+ * never used. A serializer is a pure function of its schema and of the shared schemas it reaches:
+ * one is reused wherever both are the same.
  */
-export const sharedSerializers: SerializerFactory = (externalSchemas, options) => {
-  const shared = (externalSchemas ?? {}) as Schemas
-  const serializers = new Map<string, (payload: unknown) => string>()
-  return (route) => {
-    const key = JSON.stringify(route.schema)
-    let serializer = serializers.get(key)
-    if (serializer === undefined) {
-      serializer = SerializerSelector()(referencedBy(route.schema, shared), options)(route)
-      serializers.set(key, serializer)
+export function sharedSerializers (): SerializerFactory {
+  const built = new Map<string, { readonly referenced: Schemas, readonly serializer: (payload: unknown) => string }>()
+  return (externalSchemas, options) => {
+    const shared = (externalSchemas ?? {}) as Schemas
+    return (route) => {
+      const key = JSON.stringify(route.schema)
+      const referenced = referencedBy(route.schema, shared)
+      const known = built.get(key)
+      if (known !== undefined && sameSchemas(known.referenced, referenced)) return known.serializer
+      const serializer = SerializerSelector()(referenced, options)(route)
+      built.set(key, { referenced, serializer })
+      return serializer
     }
-    return serializer
   }
+}
+
+function sameSchemas (left: Schemas, right: Schemas): boolean {
+  const ids = Object.keys(left)
+  return ids.length === Object.keys(right).length && ids.every((id) => Object.hasOwn(right, id) && left[id] === right[id])
 }
 
 /** The shared schemas `schema` refers to, directly or through one another; all of them when a reference names none of them by its id. */
