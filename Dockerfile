@@ -17,8 +17,15 @@ COPY knexfile.js ./
 # What GET /schema/drift compares against, read beside dist/ at run time.
 COPY schema-snapshots ./schema-snapshots
 # `docker run IMAGE aip-schema upgrade head`; the embedded database (no DATABASE_URL) needs a directory the service may write.
-RUN ln -s /app/dist/cli/main.js /usr/local/bin/aip-schema && mkdir -p /app/.data && chown node:node /app/.data
+RUN ln -s /app/dist/cli/main.js /usr/local/bin/aip-schema && mkdir -p /app/.data /app/.compile-cache && chown node:node /app/.data /app/.compile-cache
 USER node
+# Node's module compile cache (relative to WORKDIR): the code V8 compiled for the modules a start
+# loads, filled once here as the user the service runs as (the cache is per user). A pod's root
+# filesystem is read-only and every pod starts from the image: this is the only cache its starts
+# can read. Generating the OpenAPI document builds the whole app and loads the revisions, with no
+# database.
+ENV NODE_COMPILE_CACHE=.compile-cache
+RUN node --input-type=module -e "await (await import('./dist/openapi/document.js')).generateOpenApiDocument()"
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

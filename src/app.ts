@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { defaultDatabaseLimits, defaultHttpLimits, type Config } from './config.js'
 import { installValidators } from './http/validation.js'
+import { sharedSerializers } from './http/serialization.js'
 import { answerFrameworkError } from './http/framework-errors.js'
 import { answerClientError } from './http/client-errors.js'
 import { sharedSchemas } from './schemas/common.js'
@@ -56,6 +57,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializers() } },
   }).withTypeProvider<TypeBoxTypeProvider>()
   installValidators(app)
 

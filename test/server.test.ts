@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { createTestDatabase } from './helpers/database.js'
 import { runServerToExit, startServer } from './helpers/server.js'
 import { shippedHead } from './helpers/shipped.js'
 
@@ -60,4 +61,23 @@ t.test('a bad configuration stops start-up with a one-line reason', async (t) =>
     t.match(output, reason, `${name}: says why`)
     t.equal(output.trim().split('\n').length, 1, `${name}: one line, no stack trace`)
   }
+})
+
+t.test('a start keeps the code it compiled for the next in the temporary directory, and starts as well where it cannot write there', async (t) => {
+  const url = await createTestDatabase(t, 'compile_cache')
+  const tmp = await mkdtemp(join(tmpdir(), 'aip-schema-tmp-'))
+  t.teardown(() => rm(tmp, { recursive: true, force: true }))
+  const env = { DATABASE_URL: url, AUTH_DISABLED: 'true', MIGRATE_ON_START: 'false' }
+
+  const first = await startServer({ ...env, TMPDIR: tmp })
+  t.equal(await first.stop('SIGTERM'), 0)
+  const cached = await readdir(join(tmp, 'node-compile-cache'), { recursive: true })
+  t.ok(cached.length > 100, `${cached.length} entries written at exit`)
+
+  const notADirectory = join(tmp, 'file')
+  await writeFile(notADirectory, '')
+  const unwritable = await startServer({ ...env, TMPDIR: notADirectory })
+  t.equal((await fetch(`${unwritable.baseUrl}/health/live`)).status, 200)
+  t.equal(await unwritable.stop('SIGTERM'), 0)
+  t.notMatch(unwritable.output(), /compile cache/i, 'not a word about it')
 })

@@ -10,12 +10,23 @@ export function installValidators (app: FastifyInstance): void {
   const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false } as const
   const strict = addFormats.default(new Ajv({ ...common, coerceTypes: false }))
   const coercing = addFormats.default(new Ajv({ ...common, coerceTypes: 'array' }))
+  // Ajv knows a schema it compiled by the object: routes that repeat one (a `{ $ref }` body, the same
+  // query) each bring their own, and each would be compiled again at start-up.
+  const compiled = new Map<string, ValidateFunction>()
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? strict : coercing
-    for (const shared of Object.values(app.getSchemas()) as Array<{ $id?: string }>) {
-      if (shared.$id !== undefined && ajv.getSchema(shared.$id) === undefined) ajv.addSchema(shared)
+    const body = httpPart === 'body'
+    const key = `${body ? 'strict' : 'coercing'} ${JSON.stringify(schema)}`
+    let validate = compiled.get(key)
+    if (validate === undefined) {
+      const ajv = body ? strict : coercing
+      // Added, not compiled (`getSchema` would compile it): a route's schema compiles the shared ones it refers to.
+      for (const shared of Object.values(app.getSchemas()) as Array<{ $id?: string }>) {
+        if (shared.$id !== undefined && ajv.schemas[shared.$id] === undefined) ajv.addSchema(shared)
+      }
+      validate = ajv.compile(schema as FastifySchema)
+      compiled.set(key, validate)
     }
-    return storable(ajv.compile(schema as FastifySchema))
+    return storable(validate)
   })
 }
 

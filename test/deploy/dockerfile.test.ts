@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { access, cp, mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises'
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -80,6 +80,15 @@ t.test('a production install made the way the Dockerfile makes it serves, and it
   // From the local cache, as a builder with a warm cache would.
   await promisify(execFile)('npm', [...(install as string).split(/\s+/).slice(1), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: { ...process.env, NODE_ENV: 'production' } })
   await t.rejects(access(join(app, 'node_modules', 'tap')), 'no development dependencies')
+
+  // What the image runs as its user once it is installed: filling Node's compile cache, which every start reads.
+  const user = production.instructions.findLastIndex((instruction) => instruction.keyword === 'USER')
+  const asUser = production.instructions.slice(user + 1).filter((instruction) => instruction.keyword === 'RUN').map(({ args }) => args)
+  const cache = environment(production).NODE_COMPILE_CACHE
+  t.ok(cache !== undefined && asUser.length > 0, 'the image sets NODE_COMPILE_CACHE and fills it as the user the service runs as')
+  for (const command of asUser) await promisify(execFile)('sh', ['-c', command], { cwd: app, env: { PATH: process.env.PATH ?? '', ...environment(production) } })
+  const cached = await readdir(join(app, cache ?? ''), { recursive: true })
+  t.ok(cached.length > 1000, `${cached.length} compiled modules in the image's cache`)
 
   const url = await createTestDatabase(t, 'image')
   const port = await freePort()
