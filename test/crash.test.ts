@@ -24,7 +24,7 @@ t.test('a service killed mid-migration leaves no trace of the half-done revision
   await db.raw('LOCK TABLE datasets IN ACCESS EXCLUSIVE MODE').connection(blocker)
   const pending = upgrade('head').catch(() => null)
   await waitFor(async () => {
-    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE TABLE preprocessing_history%'")
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'CREATE TABLE preprocessing_history%'")
     return rows[0].n === 1
   })
   t.equal(await server.stop('SIGKILL'), null, 'killed while its migration waits')

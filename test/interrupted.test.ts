@@ -28,7 +28,7 @@ t.test('an online revision cut off by a killed process shows as interrupted unti
   const pending = upgrade(online.revision).catch(() => null)
   await waitFor(async () => (await db('aip_schema_interrupted').count({ n: '*' }))[0]?.n === '1')
   await waitFor(async () => {
-    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE 'aip-schema|%'")
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name LIKE 'aip-schema|%'")
     return rows[0].n === 1
   })
   t.equal(await server.stop('SIGKILL'), null, 'killed part-way through the online revision')

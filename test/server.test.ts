@@ -55,8 +55,9 @@ t.test('a bad configuration stops start-up with a one-line reason', async (t) =>
     ['MIGRATION_DATABASE_URL not postgres', { DATABASE_URL: 'postgres://127.0.0.1/x', MIGRATION_DATABASE_URL: 'mysql://db/x', AUTH_DISABLED: 'true' }, /MIGRATION_DATABASE_URL must use postgres/],
     ['MIGRATION_DATABASE_URL without DATABASE_URL', { MIGRATION_DATABASE_URL: 'postgres://127.0.0.1/x' }, /MIGRATION_DATABASE_URL is set without DATABASE_URL/],
   ]
-  for (const [name, env, reason] of cases) {
-    const { code, output } = await runServerToExit(env)
+  // Each process exits as soon as it has read its environment: started together, checked in order.
+  const runs = await Promise.all(cases.map(async ([name, env, reason]) => ({ name, reason, ...await runServerToExit(env) })))
+  for (const { name, reason, code, output } of runs) {
     t.equal(code, 1, `${name}: exit 1`)
     t.match(output, reason, `${name}: says why`)
     t.equal(output.trim().split('\n').length, 1, `${name}: one line, no stack trace`)

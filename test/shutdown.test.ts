@@ -40,7 +40,7 @@ async function blockedUpgrade (t: Test, label: string, graceMs: number): Promise
   await db.raw('LOCK TABLE model_runs IN ACCESS EXCLUSIVE MODE').connection(blocker)
   const upgrade = fetch(`${server.baseUrl}/migrations/upgrade`, { method: 'POST', headers, body: JSON.stringify({ target: 'head' }) })
   await waitFor(async () => {
-    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE model_runs%'")
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE model_runs%'")
     return rows[0].n === 1
   })
   return { server, db, upgrade, unblock }
@@ -129,7 +129,7 @@ t.test('drain in process: an async migration past the grace period is cancelled,
   const queued = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { async: true } })
   t.equal(queued.statusCode, 202)
   await waitFor(async () => {
-    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE 'aip-schema|%'")
+    const { rows } = await db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name LIKE 'aip-schema|%'")
     return rows[0].n === 1
   })
 

@@ -64,7 +64,9 @@ export interface CliProblem {
 }
 
 export class CliFailure extends Error {
-  constructor (readonly problem: CliProblem) {
+  readonly problem: CliProblem
+  constructor (problem: CliProblem) {
     super(problem.detail)
+    this.problem = problem
   }
 }

@@ -84,7 +84,8 @@ export async function loadGraph (dir: string): Promise<RevisionGraph> {
     throw error
   })
   // Node 20 cannot import TypeScript: src/migrations is read through the compiler a checkout has.
-  if (files.some((file) => file.endsWith('.ts'))) register('./typescript-hooks.js', import.meta.url)
+  // Resolved as this module's own imports are: the `.ts` beside it where the sources run as they are (the tests).
+  if (files.some((file) => file.endsWith('.ts'))) register(import.meta.resolve('./typescript-hooks.js'))
   return RevisionGraph.build(await loadRevisions(resolve(dir)))
 }
 

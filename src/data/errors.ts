@@ -12,33 +12,45 @@ export type DataErrorKind = 'parent-not-found' | 'duplicate' | 'illegal-transiti
 
 /** A write named a parent (a user, a dataset...) that does not exist. */
 export class ParentNotFoundError extends DataError {
+  readonly field: string
+  readonly parent: string
   readonly kind = 'parent-not-found'
-  constructor (readonly field: string, readonly parent: string) {
+  constructor (field: string, parent: string) {
     super(`${field} names no existing ${parent}`)
+    this.field = field
+    this.parent = parent
   }
 }
 
 /** A write collided with a unique value another record holds. */
 export class DuplicateError extends DataError {
+  readonly field: string
   readonly kind = 'duplicate'
-  constructor (readonly field: string, what: string) {
+  constructor (field: string, what: string) {
     super(`${what} already exists`)
+    this.field = field
   }
 }
 
 /** A model run's status may only move forward. */
 export class IllegalTransitionError extends DataError {
+  readonly from: string
+  readonly to: string
   readonly kind = 'illegal-transition'
-  constructor (readonly from: string, readonly to: string) {
+  constructor (from: string, to: string) {
     super(`a model run cannot go from ${from} to ${to}`)
+    this.from = from
+    this.to = to
   }
 }
 
 /** A merge patch past what one statement can carry. */
 export class PatchTooLargeError extends DataError {
+  readonly field: string
   readonly kind = 'patch-too-large'
-  constructor (readonly field: string, maxDepth: number, maxKeys: number) {
+  constructor (field: string, maxDepth: number, maxKeys: number) {
     super(`${field} nests deeper than ${maxDepth} levels or has more than ${maxKeys} keys`)
+    this.field = field
   }
 }
 

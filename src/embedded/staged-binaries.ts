@@ -31,7 +31,8 @@ export async function useStagedBinaries (): Promise<void> {
     throw new BinariesUnreachableError(`the embedded PostgreSQL's binaries are staged in ${tmpdir()} for the postgres user, which cannot enter ${blocked}: set TMPDIR to a directory others may enter, run as an ordinary user, or set DATABASE_URL`)
   }
   if (!await isTrusted(target)) await stage(source, target)
-  register(new URL('./staged-binaries-hooks.js', import.meta.url), { data: { specifier: name, url: pathToFileURL(join(target, 'dist', 'index.js')).href } })
+  // Resolved as this module's own imports are: the `.ts` beside it where the sources run as they are (the tests).
+  register(import.meta.resolve('./staged-binaries-hooks.js'), { data: { specifier: name, url: pathToFileURL(join(target, 'dist', 'index.js')).href } })
   registered = true
 }
 

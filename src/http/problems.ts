@@ -14,8 +14,10 @@ export interface Problem {
 }
 
 export class ProblemError extends Error {
-  constructor (readonly problem: Problem) {
+  readonly problem: Problem
+  constructor (problem: Problem) {
     super(problem.detail)
+    this.problem = problem
   }
 }
 

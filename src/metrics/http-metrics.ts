@@ -10,11 +10,14 @@ type Labels = Readonly<{ method: string, route: string, status_code: string }>
 
 /** One label set's histogram: a count per bucket (the last is above every bound), sum and count. */
 class Series {
+  readonly labels: Labels
   readonly perBucket = new Float64Array(bounds.length + 1)
   sum = 0
   count = 0
 
-  constructor (readonly labels: Labels) {}
+  constructor (labels: Labels) {
+    this.labels = labels
+  }
 
   observe (seconds: number): void {
     let bucket = 0

@@ -27,45 +27,63 @@ export type MigratorErrorKind =
 
 /** Duplicate ids, dangling down revisions or cycles: found when revisions are loaded. */
 export class InvalidRevisionGraphError extends MigratorError {
+  readonly problems: readonly string[]
   readonly kind = 'invalid-revision-graph'
-  constructor (readonly problems: readonly string[]) {
+  constructor (problems: readonly string[]) {
     super(`invalid revision graph: ${problems.join('; ')}`)
+    this.problems = problems
   }
 }
 
 /** A target that does not parse, or a relative step that walks off the graph. */
 export class InvalidTargetError extends MigratorError {
+  readonly target: string
   readonly kind = 'invalid-target'
-  constructor (readonly target: string, reason: string) {
+  constructor (target: string, reason: string) {
     super(`invalid target '${target}': ${reason}`)
+    this.target = target
   }
 }
 
 export class UnknownRevisionError extends MigratorError {
+  readonly revision: string
   readonly kind = 'unknown-revision'
-  constructor (readonly revision: string) {
+  constructor (revision: string) {
     super(`no revision matches '${revision}'`)
+    this.revision = revision
   }
 }
 
 export class AmbiguousRevisionError extends MigratorError {
+  readonly prefix: string
+  readonly candidates: readonly string[]
   readonly kind = 'ambiguous-revision'
-  constructor (readonly prefix: string, readonly candidates: readonly string[]) {
+  constructor (prefix: string, candidates: readonly string[]) {
     super(`'${prefix}' is ambiguous: it matches ${candidates.join(', ')}`)
+    this.prefix = prefix
+    this.candidates = candidates
   }
 }
 
 export class MultipleHeadsError extends MigratorError {
+  readonly target: string
+  readonly heads: readonly string[]
   readonly kind = 'multiple-heads'
-  constructor (readonly target: string, readonly heads: readonly string[]) {
+  constructor (target: string, heads: readonly string[]) {
     super(`'${target}' is ambiguous with several heads (${heads.join(', ')}): merge them, or name one, or use 'heads'`)
+    this.target = target
+    this.heads = heads
   }
 }
 
 export class WrongDirectionError extends MigratorError {
+  readonly target: string
+  readonly direction: 'up' | 'down'
   readonly kind = 'wrong-direction'
-  constructor (readonly target: string, readonly direction: 'up' | 'down', reason: string) {
+  constructor (target: string, direction: 'up' | 'down', reason: string) {
     super(`cannot ${direction === 'up' ? 'upgrade' : 'downgrade'} to '${target}': ${reason}`)
+    this.target = target
+    this.direction = direction
   }
 }
 
@@ -76,25 +94,33 @@ export interface LockHolder {
 }
 
 export class LockNotAcquiredError extends MigratorError {
+  readonly waitedMs: number
+  readonly holder: LockHolder | null
   readonly kind = 'lock-not-acquired'
-  constructor (readonly waitedMs: number, readonly holder: LockHolder | null) {
+  constructor (waitedMs: number, holder: LockHolder | null) {
     super(holder
       ? `the migration lock is held by ${holder.instance} since ${holder.since}; waited ${waitedMs} ms`
       : `the migration lock was not acquired within ${waitedMs} ms`)
+    this.waitedMs = waitedMs
+    this.holder = holder
   }
 }
 
 /** The database is at a revision the code does not know, or an applied revision changed. */
 export class DatabaseStateMismatchError extends MigratorError {
+  readonly unknownRevisions: readonly string[]
+  readonly checksumMismatches: readonly string[]
   readonly kind = 'database-state-mismatch'
   constructor (
-    readonly unknownRevisions: readonly string[],
-    readonly checksumMismatches: readonly string[]
+    unknownRevisions: readonly string[],
+    checksumMismatches: readonly string[]
   ) {
     const parts: string[] = []
     if (unknownRevisions.length > 0) parts.push(`the database is at revisions this code does not know: ${unknownRevisions.join(', ')}`)
     if (checksumMismatches.length > 0) parts.push(`applied revisions whose SQL has since changed: ${checksumMismatches.join(', ')}`)
     super(`${parts.join('; ')}; use stamp to declare the database's true revision`)
+    this.unknownRevisions = unknownRevisions
+    this.checksumMismatches = checksumMismatches
   }
 }
 
@@ -103,9 +129,11 @@ export class DatabaseStateMismatchError extends MigratorError {
  * would move the version in this code's terms would undo or hide the newer release's work.
  */
 export class DatabaseAheadError extends MigratorError {
+  readonly ahead: readonly string[]
   readonly kind = 'database-ahead'
-  constructor (readonly ahead: readonly string[]) {
+  constructor (ahead: readonly string[]) {
     super(`the database is ahead of this code: it has revisions this code does not: ${ahead.join(', ')}; run this with the release that has them (or stamp --purge as an admin)`)
+    this.ahead = ahead
   }
 }
 
@@ -128,18 +156,26 @@ export interface FailureDetails {
 }
 
 export class MigrationFailedError extends MigratorError {
+  readonly revision: string
+  readonly direction: 'up' | 'down'
+  readonly databaseCode: string | null
+  readonly databaseMessage: string
   readonly kind = 'migration-failed'
   readonly tries: number
   readonly blockers: readonly Blocker[]
   constructor (
-    readonly revision: string,
-    readonly direction: 'up' | 'down',
-    readonly databaseCode: string | null,
-    readonly databaseMessage: string,
+    revision: string,
+    direction: 'up' | 'down',
+    databaseCode: string | null,
+    databaseMessage: string,
     cause?: unknown,
     details: FailureDetails = {}
   ) {
     super(`${direction === 'up' ? 'upgrade' : 'downgrade'} of ${revision} failed${tried(details.tries)}: ${databaseMessage}${blockedBy(details.blockers)}`, { cause })
+    this.revision = revision
+    this.direction = direction
+    this.databaseCode = databaseCode
+    this.databaseMessage = databaseMessage
     this.tries = details.tries ?? 1
     this.blockers = details.blockers ?? []
   }
@@ -155,35 +191,43 @@ function blockedBy (blockers: readonly Blocker[] | undefined): string {
 }
 
 export class OperationNotFoundError extends MigratorError {
+  readonly id: string
   readonly kind = 'operation-not-found'
-  constructor (readonly id: string) {
+  constructor (id: string) {
     super(`no migration operation with id '${id}'`)
+    this.id = id
   }
 }
 
 /** A page cursor this service did not hand out, or for a revision no longer in the graph. */
 export class InvalidCursorError extends MigratorError {
+  readonly cursor: string
   readonly kind = 'invalid-cursor'
-  constructor (readonly cursor: string) {
+  constructor (cursor: string) {
     super(`'${cursor}' is not a cursor of this history: pass the nextCursor of a previous page`)
+    this.cursor = cursor
   }
 }
 
 /** A stamp that would hide applied revisions, asked for by a caller not allowed to. */
 export class StampNotAllowedError extends MigratorError {
+  readonly target: string
   readonly kind = 'stamp-not-allowed'
-  constructor (readonly target: string) {
+  constructor (target: string) {
     super(`stamping '${target}' moves the version backwards (or past unknown revisions): that needs the admin scope`)
+    this.target = target
   }
 }
 
 /** The process is shutting down: nothing new starts, and a plan stops after the revision under way. */
 export class ShuttingDownError extends MigratorError {
+  readonly stoppedBefore: string | null
   readonly kind = 'shutting-down'
-  constructor (readonly stoppedBefore: string | null) {
+  constructor (stoppedBefore: string | null) {
     super(stoppedBefore === null
       ? 'the service is shutting down: no migration starts'
       : `the service is shutting down: stopped before ${stoppedBefore}; every revision before it is applied`)
+    this.stoppedBefore = stoppedBefore
   }
 }
 
@@ -202,8 +246,12 @@ export class PooledMigrationConnectionError extends MigratorError {
 
 /** An approved plan whose starting state no longer holds: another replica migrated in between. */
 export class PlanStaleError extends MigratorError {
+  readonly expectedFrom: readonly string[]
+  readonly actualFrom: readonly string[]
   readonly kind = 'plan-stale'
-  constructor (readonly expectedFrom: readonly string[], readonly actualFrom: readonly string[]) {
+  constructor (expectedFrom: readonly string[], actualFrom: readonly string[]) {
     super(`the plan was made against ${expectedFrom.join(', ') || '<base>'} but the database is now at ${actualFrom.join(', ') || '<base>'}, or its steps differ: make a new plan`)
+    this.expectedFrom = expectedFrom
+    this.actualFrom = actualFrom
   }
 }

@@ -55,6 +55,7 @@ export interface StampRequest {
 
 /** The verbs: one implementation behind the HTTP routes and the command line. */
 export class SchemaMigrator {
+  private readonly options: MigratorOptions
   readonly graph: RevisionGraph
   private readonly knex: Knex
   private readonly prepared: PreparedQuery
@@ -67,7 +68,8 @@ export class SchemaMigrator {
   private stopping = false
   private lastView: { readonly state: DatabaseState, readonly view: StateView } | null = null
 
-  constructor (private readonly options: MigratorOptions) {
+  constructor (options: MigratorOptions) {
+    this.options = options
     this.knex = options.knex
     this.prepared = preparedOnPool(options.knex)
     this.graph = options.graph

@@ -1,8 +1,11 @@
 /** A binary min-heap: what Kahn's algorithm takes next among the ready, in O(log n) a take. */
 export class PriorityQueue<T> {
+  private readonly compare: (a: T, b: T) => number
   private readonly items: T[] = []
 
-  constructor (private readonly compare: (a: T, b: T) => number) {}
+  constructor (compare: (a: T, b: T) => number) {
+    this.compare = compare
+  }
 
   get size (): number {
     return this.items.length

@@ -20,6 +20,7 @@ export interface SchemaStateCacheOptions {
  * when the database went away; concurrent refreshes share one read.
  */
 export class SchemaStateCache {
+  private readonly options: SchemaStateCacheOptions
   private snapshot: SchemaStateSnapshot = { reachable: false, state: null }
   private reading: Promise<DatabaseState> | null = null
   private queued: Promise<DatabaseState> | null = null
@@ -28,7 +29,9 @@ export class SchemaStateCache {
   private lastReadEnded = 0
   private pendingChange: NodeJS.Timeout | null = null
 
-  constructor (private readonly options: SchemaStateCacheOptions) {}
+  constructor (options: SchemaStateCacheOptions) {
+    this.options = options
+  }
 
   get current (): SchemaStateSnapshot {
     return this.snapshot

@@ -18,52 +18,72 @@ export type ReviewErrorKind =
   | 'plan-mismatch'
 
 export class PlanNotFoundError extends ReviewError {
+  readonly planId: string
   readonly kind = 'plan-not-found'
-  constructor (readonly planId: string) {
+  constructor (planId: string) {
     super(`no migration plan with id '${planId}'`)
+    this.planId = planId
   }
 }
 
 export class ApprovalRequiredError extends ReviewError {
+  readonly direction: 'upgrade' | 'downgrade'
   readonly kind = 'approval-required'
-  constructor (readonly direction: 'upgrade' | 'downgrade') {
+  constructor (direction: 'upgrade' | 'downgrade') {
     super(`MIGRATION_APPROVAL=required: ${direction === 'upgrade' ? 'an upgrade' : 'a downgrade'} needs the planId of an approved plan (POST /migrations/plan, then POST /migrations/plans/{id}/approve)`)
+    this.direction = direction
   }
 }
 
 export class PlanNotApprovedError extends ReviewError {
+  readonly planId: string
   readonly kind = 'plan-not-approved'
-  constructor (readonly planId: string) {
+  constructor (planId: string) {
     super(`plan ${planId} is not approved: an admin approves it with POST /migrations/plans/${planId}/approve`)
+    this.planId = planId
   }
 }
 
 export class PlanAlreadyApprovedError extends ReviewError {
+  readonly planId: string
+  readonly approvedBy: string
+  readonly approvedAt: string
   readonly kind = 'plan-already-approved'
-  constructor (readonly planId: string, readonly approvedBy: string, readonly approvedAt: string) {
+  constructor (planId: string, approvedBy: string, approvedAt: string) {
     super(`plan ${planId} was already approved by ${approvedBy} at ${approvedAt}`)
+    this.planId = planId
+    this.approvedBy = approvedBy
+    this.approvedAt = approvedAt
   }
 }
 
 export class PlanHasErrorsError extends ReviewError {
+  readonly planId: string
+  readonly errors: number
   readonly kind = 'plan-has-errors'
-  constructor (readonly planId: string, readonly errors: number) {
+  constructor (planId: string, errors: number) {
     super(`plan ${planId} has ${errors} unacknowledged error finding${errors === 1 ? '' : 's'}: approve it with { "override": "<reason>" }, or acknowledge them in the revisions`)
+    this.planId = planId
+    this.errors = errors
   }
 }
 
 /** Four eyes: with several admin tokens, the one that asked for a plan does not approve it. */
 export class SelfApprovalError extends ReviewError {
+  readonly planId: string
   readonly kind = 'self-approval'
-  constructor (readonly planId: string) {
+  constructor (planId: string) {
     super(`plan ${planId} was asked for with this token: another admin token must approve it`)
+    this.planId = planId
   }
 }
 
 /** A plan used for what it was not made for: a downgrade's plan on upgrade, another target. */
 export class PlanMismatchError extends ReviewError {
+  readonly planId: string
   readonly kind = 'plan-mismatch'
-  constructor (readonly planId: string, reason: string) {
+  constructor (planId: string, reason: string) {
     super(`plan ${planId} ${reason}`)
+    this.planId = planId
   }
 }

@@ -9,7 +9,9 @@ const [, r2, r3, r4] = seedRevisions
 const r5 = listIndexes.revision
 
 const url = await createTestDatabase(t, 'online')
-const app = await buildTestApp(t, url, { lockTimeoutMs: 500 })
+// The lock timeouts are the point here, not the waits between the tries after one (5 by default,
+// 0.5 s doubling: 15 s a failure); test/migrations/lock-retries.test.ts times those.
+const app = await buildTestApp(t, url, { lockTimeoutMs: 500, lockRetryBaseMs: 10 })
 const db = testKnex(t, url)
 
 function migrate (verb: 'upgrade' | 'downgrade', target: string) {

@@ -57,10 +57,12 @@ t.test('a failed read marks the database unreachable and keeps the last state; s
 
 t.test('changes notified faster than reads are read at a bounded rate, and the last one always', async (t) => {
   let version = 0
+  const seen: number[] = []
   const read = async () => {
-    const seen = version
+    const at = version
+    seen.push(at)
     await new Promise((resolve) => setTimeout(resolve, 20))
-    return stateAt(`v${seen}`)
+    return stateAt(`v${at}`)
   }
   const cache = new SchemaStateCache({ read, idleFactor: 5 })
   t.teardown(() => cache.stop())
@@ -77,5 +79,6 @@ t.test('changes notified faster than reads are read at a bounded rate, and the l
   t.ok(during <= 10, `${during} reads for 100 changes: each leaves the connection idle 5 times its own length`)
   await new Promise((resolve) => setTimeout(resolve, 300))
   t.same(cache.current.state?.heads, ['v100'], 'the last change is read')
-  t.equal(cache.reads, during + 1, 'once')
+  // The read of the last change may start before the burst's last tick ends, on a busy machine.
+  t.equal(seen.filter((at) => at === 100).length, 1, 'once')
 })

@@ -18,8 +18,11 @@ const migrationRuns = Number(process.env.FUZZ_MIGRATION_RUNS ?? 200)
 t.comment(`FUZZ_SEED=${seed} FUZZ_RUNS=${runs} FUZZ_MIGRATION_RUNS=${migrationRuns}`)
 
 // The data routes' database stays at head with real records; upgrade, downgrade and stamp move a
-// database of their own, so a downgrade never turns the data routes' answers into 503s.
-const [{ app }, { app: migrationApp }] = await Promise.all([buildDataApp(t, 'hostile'), buildDataApp(t, 'hostile_migrations')])
+// database of their own, so a downgrade never turns the data routes' answers into 503s. One after
+// the other: an app's start compiles its schemas synchronously, for a second or more on a busy
+// machine, and the other's upgrade, waiting on a connection meanwhile, would time out as a 503.
+const { app } = await buildDataApp(t, 'hostile')
+const { app: migrationApp } = await buildDataApp(t, 'hostile_migrations')
 const document = (await app.inject({ url: '/openapi.json' })).json<OpenApiDocument>()
 const operations = operationsOf(document)
 const moving = new Set(['upgradeSchema', 'downgradeSchema', 'stampSchema'])

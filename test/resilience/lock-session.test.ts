@@ -26,7 +26,7 @@ t.test('the revisions run on the session that holds the lock: if it dies, the mi
   await db.raw('LOCK TABLE model_runs IN ACCESS EXCLUSIVE MODE').connection(blocker)
   const upgrade = app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })
   const waiting = async () => (await db.raw<{ rows: Array<{ pid: number }> }>(
-    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE model_runs%'")).rows
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE model_runs%'")).rows
   await waitFor(async () => (await waiting()).length === 1)
 
   const { rows: holders } = await db.raw<{ rows: Array<{ pid: number, name: string }> }>(
