@@ -28,7 +28,7 @@ export interface PlanRun extends Omit<StepRun, 'step' | 'headsAfter' | 'position
 
 export interface GroupStoppedEvent {
   readonly revision: string
-  /** `budget`: it ran or waited past the group's time; `failed`: it failed and will fail alone too, or succeed. */
+  /** `budget`: it ran or waited past the group's time; `failed`: an error of its own, which running it alone confirms or not. */
   readonly reason: 'budget' | 'failed'
   readonly message: string
   /** How many revisions before it are run again and committed. */
