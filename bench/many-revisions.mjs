@@ -7,13 +7,13 @@
 // times each goes up and down (medians); BENCH_ALEMBIC_REF the Alembic project
 // (in a worktree the default path does not reach ../shared). Writes bench/RESULTS-many.md when
 // BENCH_MANY_WRITE says which table (`before` or `after`) the run fills.
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RevisionGraph } from '../dist/migrator/graph.js'
 import { loadRevisions } from '../dist/migrator/source.js'
-import { alembicProject, findAlembicPython, sqlalchemyUrl } from './lib/alembic.mjs'
+import { alembicCommand, alembicProject, findAlembicPython } from './lib/alembic.mjs'
 import { scratchDatabase } from './lib/database.mjs'
 import { authorization, benchToken, freePort, logLevel, repository } from './lib/processes.mjs'
 import { progress, table } from './lib/report.mjs'
@@ -80,15 +80,6 @@ async function alembicBuild (n) {
     ].join('\n'))
   }
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
-}
-
-function alembic (python, project, url, args) {
-  return new Promise((resolve, reject) => {
-    execFile(python, ['-m', 'alembic', ...args], {
-      cwd: project,
-      env: { ...process.env, DATABASE_URL: sqlalchemyUrl(url), PYTHONDONTWRITEBYTECODE: '1' },
-    }, (error, stdout) => error ? reject(error) : resolve(stdout))
-  })
 }
 
 async function until (url, deadline, child) {
@@ -229,10 +220,10 @@ async function measureAlembic (python, n) {
   const project = await alembicBuild(n)
   const db = await scratchDatabase(`manyalembic${n}`)
   try {
-    const up = await timed(() => alembic(python, project.dir, db.url, ['upgrade', 'head']))
+    const up = await timed(() => alembicCommand(python, db.url, ['upgrade', 'head'], project.dir))
     const { ups, downs } = await cyclesFrom(up, {
-      down: () => alembic(python, project.dir, db.url, ['downgrade', 'base']),
-      up: () => alembic(python, project.dir, db.url, ['upgrade', 'head']),
+      down: () => alembicCommand(python, db.url, ['downgrade', 'base'], project.dir),
+      up: () => alembicCommand(python, db.url, ['upgrade', 'head'], project.dir),
     })
     return { up: median(ups), down: median(downs) }
   } finally {

@@ -27,10 +27,11 @@ export function alembicVersion (python) {
 /** SQLAlchemy 1.4 knows only the postgresql:// scheme. */
 export const sqlalchemyUrl = (url) => url.replace(/^postgres:\/\//, 'postgresql://')
 
-export function alembicCommand (python, url, args) {
+/** `python -m alembic …` in `project` (the reference project by default) against `url`. */
+export function alembicCommand (python, url, args, project = alembicProject) {
   return new Promise((resolve, reject) => {
     execFile(python, ['-m', 'alembic', ...args], {
-      cwd: alembicProject,
+      cwd: project,
       env: { ...process.env, DATABASE_URL: sqlalchemyUrl(url), PYTHONDONTWRITEBYTECODE: '1' },
     }, (error, stdout) => error ? reject(error) : resolve(stdout))
   })

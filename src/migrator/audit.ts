@@ -102,21 +102,21 @@ const closeQuery = `UPDATE ${tables.operations} o SET status = 'failed', finishe
   FROM ${tables.operations} r LEFT JOIN ${tables.interrupted} i ON i.operation = r.id
   WHERE o.id = r.id AND o.status = 'running'`
 
+/** Who asked for what: an operation's row as it is opened. */
+interface OperationEntry { kind: OperationKind, target: string, dryRun: boolean, actor: string, instance: string }
+
+function rowOf (entry: OperationEntry) {
+  return { kind: entry.kind, target: entry.target, dry_run: entry.dryRun, actor: entry.actor, instance: entry.instance }
+}
+
 /**
  * The audit log. Operation rows are written outside migration transactions so a failure is
  * recorded too; a step's row is written with the step, in the statement that records it (`recordSteps`).
  */
 export function createAuditLog (knex: Knex) {
   return {
-    async open (entry: { kind: OperationKind, target: string, dryRun: boolean, actor: string, instance: string, status: OperationStatus }): Promise<Operation> {
-      const [row] = await knex<OperationRow>(table).insert({
-        kind: entry.kind,
-        target: entry.target,
-        dry_run: entry.dryRun,
-        actor: entry.actor,
-        instance: entry.instance,
-        status: entry.status,
-      }).returning('*')
+    async open (entry: OperationEntry & { status: OperationStatus }): Promise<Operation> {
+      const [row] = await knex<OperationRow>(table).insert({ ...rowOf(entry), status: entry.status }).returning('*')
       return toOperation(row as OperationRow, {})
     },
 
@@ -124,13 +124,9 @@ export function createAuditLog (knex: Knex) {
      * An operation that had nothing to do, recorded finished in one statement: never seen as
      * running, so no replica can take it for abandoned.
      */
-    async recordFinished (entry: { kind: OperationKind, target: string, dryRun: boolean, actor: string, instance: string, heads: string[] }): Promise<Operation> {
+    async recordFinished (entry: OperationEntry & { heads: string[] }): Promise<Operation> {
       const [row] = await knex<OperationRow>(table).insert({
-        kind: entry.kind,
-        target: entry.target,
-        dry_run: entry.dryRun,
-        actor: entry.actor,
-        instance: entry.instance,
+        ...rowOf(entry),
         status: 'succeeded',
         from_revisions: JSON.stringify(entry.heads),
         to_revisions: JSON.stringify(entry.heads),
