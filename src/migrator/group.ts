@@ -89,15 +89,17 @@ async function runGroup (knex: Knex, graph: RevisionGraph, run: PlanRun, end: nu
   const started = performance.now()
   const direction = (run.plan[run.position] as PlanStep).direction
   const send = (sql: string) => knex.raw(sql).connection(run.session)
-  await send(beginTransaction({
-    lockTimeoutMs: run.lockTimeoutMs > 0 ? Math.min(run.lockTimeoutMs, run.groupMs) : run.groupMs,
-    statementTimeoutMs: (run.statementTimeoutMs ?? 0) > 0 ? Math.min(run.statementTimeoutMs as number, run.groupMs) : run.groupMs,
-    durable: false,
-  }))
   const members: Member[] = []
   let heads = run.heads
   let position = run.position
   try {
+    // Inside the try: a BEGIN that fails (a connection gone) sends the first revision down the
+    // path that runs it alone, whose failure names it, as any step's does.
+    await send(beginTransaction({
+      lockTimeoutMs: run.lockTimeoutMs > 0 ? Math.min(run.lockTimeoutMs, run.groupMs) : run.groupMs,
+      statementTimeoutMs: (run.statementTimeoutMs ?? 0) > 0 ? Math.min(run.statementTimeoutMs as number, run.groupMs) : run.groupMs,
+      durable: false,
+    }))
     for (; position < end; position++) {
       const step = run.plan[position] as PlanStep
       const revision = graph.get(step.revision)
