@@ -3,8 +3,7 @@
 // (dist/migrations, built by `npm install`), in the order of the revision graph.
 // Knex's migrator would bypass the cluster-wide migration lock, `alembic_version`, the checksums
 // and the audit log, so migrating through this file is refused: aip-schema migrates.
-import { RevisionGraph } from './dist/migrator/graph.js'
-import { loadRevisions } from './dist/migrator/source.js'
+import { loadRevisions, RevisionGraph } from './dist/migrator/index.js'
 
 const refusal = 'knex does not migrate this database: use `npx aip-schema upgrade|downgrade <target>` ' +
   '(its migration lock and audit log), or `npx aip-schema revision -m "message"` for a new revision; `npx knex migrate:list` only reads'

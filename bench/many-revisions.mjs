@@ -11,8 +11,7 @@ import { spawn } from 'node:child_process'
 import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RevisionGraph } from '../dist/migrator/graph.js'
-import { loadRevisions } from '../dist/migrator/source.js'
+import { loadRevisions, RevisionGraph } from '../dist/migrator/index.js'
 import { alembicCommand, alembicProject, findAlembicPython } from './lib/alembic.mjs'
 import { scratchDatabase } from './lib/database.mjs'
 import { authorization, benchToken, freePort, logLevel, repository } from './lib/processes.mjs'
@@ -36,7 +35,7 @@ async function serviceBuild (n) {
   for (let i = 1; i <= n; i++) {
     const definition = { revision: idOf(i), downRevisions: [i === 1 ? shipped.heads[0] : idOf(i - 1)], description: `create t_${i}`, createDate: dateOf(i), up: [`CREATE TABLE t_${i} (id int)`], down: [`DROP TABLE t_${i}`] }
     await writeFile(join(dir, 'dist/migrations', `${idOf(i)}_create_t_${i}.js`),
-      `import { defineRevision } from '../migrator/revision.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
+      `import { defineRevision } from '../migrator/index.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
   }
   await cp(join(repository, 'package.json'), join(dir, 'package.json'))
   await symlink(join(repository, 'node_modules'), join(dir, 'node_modules'), 'dir')

@@ -4,9 +4,7 @@
 // what `dryRun` costs (the lock, the steps run and rolled back).
 import knexFactory from 'knex'
 import pg from 'pg'
-import { RevisionGraph } from '../dist/migrator/graph.js'
-import { SchemaMigrator } from '../dist/migrator/migrator.js'
-import { loadRevisions } from '../dist/migrator/source.js'
+import { loadRevisions, RevisionGraph, SchemaMigrator } from '../dist/migrator/index.js'
 import { buildPlan } from '../dist/review/plan-builder.js'
 import { runSquawk } from '../dist/review/squawk.js'
 import { scratchDatabase } from './lib/database.mjs'

@@ -2,8 +2,7 @@ import envSchema from 'env-schema'
 import { Type, type Static } from '@sinclair/typebox'
 import { parseApiTokens, type ApiToken } from './auth/tokens.js'
 import { ConfigError } from './config-error.js'
-import { defaultLockRetryPolicy } from './migrator/lock-retry.js'
-import { defaultGroupMs } from './migrator/group.js'
+import { defaultGroupMs, defaultLockRetryPolicy } from './migrator/index.js'
 import { defaultReviewSettings, type ReviewSettings } from './review/types.js'
 
 export { ConfigError }

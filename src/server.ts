@@ -11,7 +11,7 @@ const [{ default: closeWithGrace }, { buildApp }, { ConfigError, loadConfig }, {
   import('./app.js'),
   import('./config.js'),
   import('./logging.js'),
-  import('./migrator/errors.js'),
+  import('./migrator/index.js'),
   import('./startup-upgrade.js'),
 ])
 

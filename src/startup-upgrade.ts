@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { MigrationFailedError } from './migrator/errors.js'
-import { isDatabaseUnavailable } from './migrator/pg-errors.js'
+import { MigrationFailedError } from './migrator/index.js'
+import { isDatabaseUnavailable } from './database/pg-errors.js'
 
 /**
  * `MIGRATE_ON_START`: upgrades to head. Resolves false when the database cannot be reached

@@ -4,8 +4,7 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { RevisionGraph } from '../../dist/migrator/graph.js'
-import { loadRevisions } from '../../dist/migrator/source.js'
+import { loadRevisions, RevisionGraph } from '../../dist/migrator/index.js'
 
 export const repository = fileURLToPath(new URL('../../', import.meta.url))
 export const benchToken = 'bench-admin'

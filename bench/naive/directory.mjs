@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadRevisions } from '../../dist/migrator/source.js'
+import { loadRevisions } from '../../dist/migrator/index.js'
 import { naiveRevisions } from './revisions.mjs'
 
 export async function naiveMigrationsDirectory () {

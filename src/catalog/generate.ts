@@ -1,6 +1,5 @@
 import type { Knex } from 'knex'
-import type { RevisionGraph } from '../migrator/graph.js'
-import { SchemaMigrator } from '../migrator/migrator.js'
+import { type RevisionGraph, SchemaMigrator } from '../migrator/index.js'
 import { introspectSchema } from './introspect.js'
 import { applicationSchema } from './schema.js'
 import type { SchemaSnapshot } from './snapshots.js'

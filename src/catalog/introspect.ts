@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { tables as bookkeepingTables } from '../migrator/bookkeeping.js'
+import { tables as bookkeepingTables } from '../migrator/index.js'
 import type { CheckDefinition, ColumnDefinition, ForeignKeyDefinition, IndexDefinition, LiveSchema, ReferentialAction } from './schema.js'
 
 const bookkeeping: ReadonlySet<string> = new Set(Object.values(bookkeepingTables))

@@ -1,6 +1,5 @@
 import knexFactory, { type Knex } from 'knex'
-import type { RevisionGraph } from '../migrator/graph.js'
-import { SchemaMigrator, type MigratorLogger } from '../migrator/migrator.js'
+import { type MigratorLogger, type RevisionGraph, SchemaMigrator } from '../migrator/index.js'
 
 export interface Engine {
   readonly knex: Knex

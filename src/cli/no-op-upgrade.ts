@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { recordNoOpUpgrade, type NoOpUpgradeEntry } from '../migrator/no-op.js'
+import { type NoOpUpgradeEntry, recordNoOpUpgrade } from '../migrator/index.js'
 
 /**
  * The engine's one-statement no-op upgrade, on a bare `pg` client: the deploy that ships no

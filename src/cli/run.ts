@@ -1,6 +1,4 @@
-import { MigratorError } from '../migrator/errors.js'
-import { defaultLockRetryPolicy } from '../migrator/lock-retry.js'
-import { defaultGroupMs } from '../migrator/group.js'
+import { defaultGroupMs, defaultLockRetryPolicy, MigratorError } from '../migrator/index.js'
 import { ReviewError } from '../review/errors.js'
 import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
 import { commands } from './commands.js'

@@ -1,5 +1,5 @@
 import { DuplicateError, ParentNotFoundError } from './errors.js'
-import { sqlStateOf } from '../migrator/pg-errors.js'
+import { sqlStateOf } from '../database/pg-errors.js'
 
 const foreignKeyViolation = '23503'
 const uniqueViolation = '23505'

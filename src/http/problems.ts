@@ -1,8 +1,8 @@
 import type { CatalogError, CatalogErrorKind } from '../catalog/errors.js'
 import type { DataError, DataErrorKind } from '../data/errors.js'
-import type { MigratorError, MigratorErrorKind } from '../migrator/errors.js'
+import type { MigratorError, MigratorErrorKind } from '../migrator/index.js'
 import type { ReviewError, ReviewErrorKind } from '../review/errors.js'
-import { isDatabaseUnavailable, isStatementTimeout } from '../migrator/pg-errors.js'
+import { isDatabaseUnavailable, isStatementTimeout } from '../database/pg-errors.js'
 
 /** RFC 9457 problem details. `type` is a relative URI reference naming the problem. */
 export interface Problem {

@@ -1,6 +1,5 @@
 import { Gauge, Histogram, type Registry } from 'prom-client'
-import type { SchemaStatus } from '../migrator/migrator.js'
-import type { MigratorObserver } from '../migrator/observer.js'
+import type { MigratorObserver, SchemaStatus } from '../migrator/index.js'
 
 export interface MigrationMetricsOptions {
   readonly registry: Registry

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { observeHttpRequests } from '../metrics/http-metrics.js'
 import { createMigrationMetrics } from '../metrics/migration-metrics.js'
-import type { MigratorObserver } from '../migrator/observer.js'
+import type { MigratorObserver } from '../migrator/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
 import { Gauge } from 'prom-client'
-import { PooledMigrationConnectionError } from '../migrator/errors.js'
-import { poolGoesThroughTransactionPooler } from '../migrator/pooler.js'
+import { PooledMigrationConnectionError } from '../migrator/index.js'
+import { poolGoesThroughTransactionPooler } from '../database/pooler.js'
 import { createKnex } from './knex.js'
 
 declare module 'fastify' {

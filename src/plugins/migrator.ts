@@ -1,9 +1,6 @@
 import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
-import { RevisionGraph } from '../migrator/graph.js'
-import { SchemaMigrator } from '../migrator/migrator.js'
-import type { MigratorObserver } from '../migrator/observer.js'
-import { loadRevisions } from '../migrator/source.js'
+import { loadRevisions, type MigratorObserver, RevisionGraph, SchemaMigrator } from '../migrator/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply } from 'fastify'
 import { CatalogError } from '../catalog/errors.js'
 import { DataError } from '../data/errors.js'
-import { MigratorError } from '../migrator/errors.js'
+import { MigratorError } from '../migrator/index.js'
 import { ProblemError, problemFromCatalogError, problemFromDataError, problemFromDatabaseError, problemFromMigratorError, problemFromReviewError, type Problem } from '../http/problems.js'
 import { ReviewError } from '../review/errors.js'
 

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import type { onRequestHookHandler, RouteHandlerMethod } from 'fastify'
 import { problem } from '../http/problems.js'
-import { sqlStateOf } from '../migrator/pg-errors.js'
-import type { DatabaseState } from '../migrator/state.js'
+import { sqlStateOf } from '../database/pg-errors.js'
+import type { DatabaseState } from '../migrator/index.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

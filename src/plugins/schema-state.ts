@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import { Gauge } from 'prom-client'
-import { SchemaStateCache } from '../migrator/state-cache.js'
-import { readDatabaseState } from '../migrator/state.js'
-import { createVersionListener } from '../migrator/version-listener.js'
+import { SchemaStateCache } from '../schema-state/state-cache.js'
+import { readDatabaseState } from '../migrator/index.js'
+import { createVersionListener } from '../schema-state/version-listener.js'
 import { createKnex } from './knex.js'
 
 declare module 'fastify' {

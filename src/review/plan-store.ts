@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import { tables } from '../migrator/bookkeeping.js'
-import { isUndefinedTable } from '../migrator/pg-errors.js'
+import { tables } from '../migrator/index.js'
+import { isUndefinedTable } from '../database/pg-errors.js'
 import type { PlanDraft } from './plan-builder.js'
 import type { MigrationPlan, PlanApproval } from './types.js'
 

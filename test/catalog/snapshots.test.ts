@@ -7,8 +7,7 @@ import { diffSchemas } from '../../src/catalog/diff.js'
 import { checkDrift } from '../../src/catalog/drift.js'
 import { generateSnapshots } from '../../src/catalog/generate.js'
 import { defaultSnapshotsDir, readSnapshots, writeSnapshots } from '../../src/catalog/snapshots.js'
-import { RevisionGraph } from '../../src/migrator/graph.js'
-import { loadRevisions } from '../../src/migrator/source.js'
+import { loadRevisions, RevisionGraph } from '../../src/migrator/index.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
 
 t.test('the committed snapshots are what the migrations produce today', async (t) => {

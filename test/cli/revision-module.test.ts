@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ESLint } from 'eslint'
 import t from 'tap'
-import type { RevisionDefinition } from '../../src/migrator/revision.js'
+import type { RevisionDefinition } from '../../src/migrator/index.js'
 import { moduleSource } from '../../src/cli/revision-module.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -26,7 +26,7 @@ const definition: RevisionDefinition = {
 
 /** The module evaluated as written, its import of the engine stood in for. */
 async function evaluate (source: string): Promise<unknown> {
-  const body = source.replace("import { defineRevision } from '../migrator/revision.js'", 'const defineRevision = (definition) => definition')
+  const body = source.replace("import { defineRevision } from '../migrator/index.js'", 'const defineRevision = (definition) => definition')
   return ((await import(`data:text/javascript,${encodeURIComponent(body)}`)) as { default: unknown }).default
 }
 

@@ -4,8 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { runCli as runInProcess } from '../../src/cli/run.js'
-import { RevisionGraph } from '../../src/migrator/graph.js'
-import { loadRevisions } from '../../src/migrator/source.js'
+import { loadRevisions, RevisionGraph } from '../../src/migrator/index.js'
 import { runCli } from '../helpers/cli.js'
 import { shippedHead as head, shippedRevisions } from '../helpers/shipped.js'
 
@@ -47,7 +46,7 @@ t.test('revision writes a module on top of the head that loads into a valid grap
   t.same(graph.heads, [written.revision])
   t.same(graph.get(written.revision).up, [])
   const text = await readFile(written.file, 'utf8')
-  t.match(text, "import { defineRevision } from '../migrator/revision.js'")
+  t.match(text, "import { defineRevision } from '../migrator/index.js'")
   t.match(text, "description: 'add the widgets\\' table',")
 })
 

@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { runCli } from '../helpers/cli.js'
 import { createTestDatabase } from '../helpers/database.js'
-import { RevisionGraph } from '../../src/migrator/graph.js'
-import { loadRevisions } from '../../src/migrator/source.js'
+import { loadRevisions, RevisionGraph } from '../../src/migrator/index.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const graph = RevisionGraph.build(await loadRevisions())

@@ -2,8 +2,7 @@ import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { RevisionDefinition } from '../../src/migrator/revision.js'
-import { defaultMigrationsDir } from '../../src/migrator/source.js'
+import { defaultMigrationsDir, type RevisionDefinition } from '../../src/migrator/index.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
@@ -28,7 +27,7 @@ export async function releaseDir (t: Teardown, options: { without?: readonly str
   }
   for (const definition of options.extra ?? []) {
     await writeFile(join(migrations, `${definition.revision}_test.ts`),
-      `import { defineRevision } from '../migrator/revision.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
+      `import { defineRevision } from '../migrator/index.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
   }
   return migrations
 }

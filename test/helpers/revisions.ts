@@ -1,5 +1,5 @@
 import type { TAP } from 'tap'
-import type { Revision } from '../../src/migrator/revision.js'
+import type { Revision } from '../../src/migrator/index.js'
 
 let sequence = 0
 

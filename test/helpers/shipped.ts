@@ -1,5 +1,4 @@
-import { RevisionGraph } from '../../src/migrator/graph.js'
-import { loadRevisions } from '../../src/migrator/source.js'
+import { loadRevisions, RevisionGraph } from '../../src/migrator/index.js'
 
 /** The seed's four revisions, oldest first: what Alembic's own fixture and the seed's guide know. */
 export const seedRevisions = ['5c1b6116de51', 'a1b2c3d4e5f6', 'b2c3d4e5f6g7', 'c3d4e5f6g7h8'] as const

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { RevisionDefinition } from '../../src/migrator/revision.js'
+import type { RevisionDefinition } from '../../src/migrator/index.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 

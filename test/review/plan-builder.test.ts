@@ -1,6 +1,5 @@
 import t from 'tap'
-import { DatabaseStateMismatchError } from '../../src/migrator/errors.js'
-import { RevisionGraph } from '../../src/migrator/graph.js'
+import { DatabaseStateMismatchError, RevisionGraph } from '../../src/migrator/index.js'
 import { buildPlan } from '../../src/review/plan-builder.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
 import { rev } from '../helpers/revisions.js'

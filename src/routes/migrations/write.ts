@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { grants } from '../../auth/tokens.js'
-import type { MigrateRequest, MigrationResult } from '../../migrator/migrator.js'
+import type { MigrateRequest, MigrationResult } from '../../migrator/index.js'
 import type { MigrateAsked } from '../../review/service.js'
 import { problems } from '../../schemas/common.js'
 import { DowngradeBodySchema, MigrationResultSchema, OperationSchema, StampBodySchema, UpgradeBodySchema } from '../../schemas/migrations.js'

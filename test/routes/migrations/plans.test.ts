@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { PlanStaleError } from '../../../src/migrator/errors.js'
+import { PlanStaleError } from '../../../src/migrator/index.js'
 import { bearer, buildTestApp } from '../../helpers/app.js'
 import { createTestDatabase, testKnex } from '../../helpers/database.js'
 

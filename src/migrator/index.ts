@@ -1,0 +1,27 @@
+/**
+ * The engine's one door: code outside `src/migrator` imports from here and nowhere else
+ * (test/architecture/layers.test.ts holds it to that). Inside, `graph/` is pure (revisions,
+ * targets, planning, what a state means), `run/` works under the migration lock, `store/`
+ * reads and writes the bookkeeping tables.
+ */
+export * from './errors.js'
+export type { LockAcquiredEvent, MigratorObserver, StepEvent } from './observer.js'
+export { defaultMigrationsDir, loadRevisions, toRevision } from './revision-source.js'
+export { SchemaMigrator, type HistoryEntry, type HistoryPage, type MigrateRequest, type MigrationResult, type MigratorLogger, type MigratorOptions, type SchemaStatus, type StampRequest, type StateView } from './schema-migrator.js'
+
+export { aheadOutcome } from './graph/ahead-policy.js'
+export type { ExpectedPlan } from './graph/expected-plan.js'
+export { RevisionGraph } from './graph/graph.js'
+export { headsAfterStep, isForward, planMigration, type PlanStep } from './graph/planning.js'
+export { defineRevision, type Revision, type RevisionDefinition } from './graph/revision.js'
+export { analyseState, isCompatiblyAhead, verifyDatabaseState, type StateAnalysis } from './graph/state-analysis.js'
+export { parsedTarget, parseTarget, resolveStampTarget, resolveTarget, type ParsedTarget } from './graph/targets.js'
+
+export { defaultGroupMs } from './run/batches.js'
+export { defaultLockRetryPolicy, isLockTimeout, lockRetryDelayMs, type LockRetryPolicy } from './run/lock-retry.js'
+
+export type { Operation, OperationKind, OperationStatus, StepReport } from './store/audit.js'
+export { tables } from './store/bookkeeping.js'
+export { pinnedDigest, preparedOnPool, recordNoOpUpgrade, type NoOpUpgradeEntry } from './store/no-op-upgrade.js'
+export { readDatabaseState, type AppliedRevision, type DatabaseState, type InterruptedRevision } from './store/state.js'
+export { versionChannel } from './store/version-channel.js'

@@ -1,0 +1,73 @@
+import t from 'tap'
+import { aheadOutcome } from '../../../src/migrator/graph/ahead-policy.js'
+import { analyseState, isCompatiblyAhead, verifyDatabaseState } from '../../../src/migrator/graph/state-analysis.js'
+import { DatabaseAheadError, DatabaseStateMismatchError } from '../../../src/migrator/errors.js'
+import { RevisionGraph } from '../../../src/migrator/graph/graph.js'
+import type { AppliedRevision, DatabaseState } from '../../../src/migrator/store/state.js'
+import { parsedTarget } from '../../../src/migrator/graph/targets.js'
+import { rev, thrown } from '../../helpers/revisions.js'
+
+// This release's code: a -> b. A newer release added c (expand) and d (contract) on top.
+const graph = RevisionGraph.build([rev('a'), rev('b', ['a'])])
+
+function applied (downRevisions: string[] | null, extra: Partial<AppliedRevision> = {}): AppliedRevision {
+  return { checksum: 'x', appliedAt: '2026-01-01T00:00:00.000Z', downRevisions, description: null, breaking: false, ...extra }
+}
+
+function state (heads: string[], records: Record<string, AppliedRevision> = {}): DatabaseState {
+  return { heads, applied: new Map(Object.entries({ a: applied(null), b: applied(['a']), ...records })), interrupted: null }
+}
+
+t.test('at this code heads: nothing ahead, nothing pending', async (t) => {
+  const analysis = analyseState(graph, state(['b']))
+  t.same(analysis.ahead, [])
+  t.same(analysis.pending, [])
+  t.same(analysis.knownHeads, ['b'])
+  t.notOk(isCompatiblyAhead(analysis))
+})
+
+t.test('a newer release recorded its revisions: ahead, placed through the records', async (t) => {
+  const analysis = analyseState(graph, state(['d'], { c: applied(['b']), d: applied(['c'], { breaking: true }) }))
+  t.same(analysis.ahead, ['c', 'd'])
+  t.same(analysis.breaking, ['d'])
+  t.same(analysis.unknown, [])
+  t.same(analysis.pending, [])
+  t.same([...analysis.applied].sort(), ['a', 'b'])
+  t.same(analysis.knownHeads, ['b'])
+  t.ok(isCompatiblyAhead(analysis))
+})
+
+t.test('a head nobody recorded is unknown, and nothing is compatible about it', async (t) => {
+  const analysis = analyseState(graph, state(['z']))
+  t.same(analysis.unknown, ['z'])
+  t.same(analysis.ahead, [])
+  t.notOk(isCompatiblyAhead(analysis))
+  t.same(thrown(t, () => verifyDatabaseState(graph, state(['z'])), DatabaseStateMismatchError).unknownRevisions, ['z'])
+})
+
+t.test('a recorded chain that leads to an unrecorded revision is unknown at that revision', async (t) => {
+  const analysis = analyseState(graph, state(['d'], { d: applied(['c']) }))
+  t.same(analysis.ahead, ['d'])
+  t.same(analysis.unknown, ['c'])
+  t.notOk(isCompatiblyAhead(analysis))
+})
+
+t.test('ahead of a database where this code still has pending revisions is not compatible', async (t) => {
+  const analysis = analyseState(graph, state(['c'], { c: applied(['a']) }))
+  t.same(analysis.ahead, ['c'])
+  t.same(analysis.pending, ['b'])
+  t.notOk(isCompatiblyAhead(analysis))
+})
+
+t.test('what each verb may do on a database ahead', async (t) => {
+  const ahead = analyseState(graph, state(['c'], { c: applied(['b']) }))
+  const outcome = (kind: 'upgrade' | 'downgrade' | 'stamp', target: string, purge = false) => aheadOutcome(graph, ahead, { kind, target: parsedTarget(target), purge })
+  for (const target of ['head', 'heads', 'b', 'a', 'base']) t.equal(outcome('upgrade', target), 'nothing-to-do', `upgrade ${target}`)
+  t.same(thrown(t, () => outcome('upgrade', '+1'), Error).message, "invalid target '+1': relative target walks off the graph past b, which has nothing above it")
+  t.same(thrown(t, () => outcome('downgrade', '-1'), DatabaseAheadError).ahead, ['c'])
+  t.throws(() => outcome('stamp', 'head'), DatabaseAheadError)
+  t.equal(outcome('stamp', 'head', true), 'proceed', 'stamp --purge is the repair tool')
+  t.equal(aheadOutcome(graph, analyseState(graph, state(['b'])), { kind: 'downgrade', target: parsedTarget('-1'), purge: false }), 'proceed', 'not ahead: anything goes')
+  const diverged = analyseState(graph, state(['c'], { c: applied(['a']) }))
+  t.throws(() => aheadOutcome(graph, diverged, { kind: 'upgrade', target: parsedTarget('head'), purge: false }), DatabaseAheadError, 'not compatible: refused')
+})
