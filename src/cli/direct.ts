@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os'
-import { loadRevisions, MigratorError, type MigratorLogger, RevisionGraph, verifyDatabaseState } from '../migrator/index.js'
+import { loadRevisions, MigratorError, type MigratorLogger, namesTheHeads, parsedTarget, RevisionGraph, verifyDatabaseState } from '../migrator/index.js'
 import type { SchemaApi, StepListener } from './api.js'
 import type { Engine } from './engine.js'
 import type { ReviewService } from '../review/service.js'
@@ -54,7 +54,7 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
       const target = body.target ?? 'head'
       // A fresh process would otherwise take the engine's full path (bookkeeping DDL, lock,
       // reconcile) to learn there is nothing to do.
-      if (!body.dryRun && (target === 'heads' || (target === 'head' && graph.heads.length === 1))) {
+      if (!body.dryRun && namesTheHeads(graph, parsedTarget(target))) {
         const { recordNoOpUpgradeWithoutKnex } = await import('./no-op-upgrade.js')
         const checksums = Object.fromEntries(graph.all().map((revision) => [revision.revision, revision.checksum]))
         const { recorded, heads } = await recordNoOpUpgradeWithoutKnex(options.databaseUrl, { target, actor, instance, heads: graph.heads, checksums })

@@ -9,13 +9,13 @@ export type { LockAcquiredEvent, MigratorObserver, StepEvent } from './observer.
 export { defaultMigrationsDir, loadRevisions, toRevision } from './revision-source.js'
 export { SchemaMigrator, type HistoryEntry, type HistoryPage, type MigrateRequest, type MigrationResult, type MigratorLogger, type MigratorOptions, type SchemaStatus, type StampRequest, type StateView } from './schema-migrator.js'
 
-export { aheadOutcome } from './graph/ahead-policy.js'
 export type { ExpectedPlan } from './graph/expected-plan.js'
 export { RevisionGraph } from './graph/graph.js'
-export { headsAfterStep, isForward, planMigration, type PlanStep } from './graph/planning.js'
-export { defineRevision, type Revision, type RevisionDefinition } from './graph/revision.js'
-export { analyseState, isCompatiblyAhead, verifyDatabaseState, type StateAnalysis } from './graph/state-analysis.js'
-export { parsedTarget, parseTarget, resolveStampTarget, resolveTarget, type ParsedTarget } from './graph/targets.js'
+export { planFor, type Plan, type PlanInput } from './graph/plan.js'
+export type { PlanStep } from './graph/planning.js'
+export { defineRevision, statementsOf, type Revision, type RevisionDefinition } from './graph/revision.js'
+export { analyseState, verifyDatabaseState, type StateAnalysis } from './graph/state-analysis.js'
+export { namesTheHeads, parsedTarget, type ParsedTarget } from './graph/targets.js'
 
 export { defaultGroupMs } from './run/batches.js'
 export { defaultLockRetryPolicy, isLockTimeout, lockRetryDelayMs, type LockRetryPolicy } from './run/lock-retry.js'

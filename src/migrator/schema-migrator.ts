@@ -10,11 +10,11 @@ import { defaultGroupMs } from './run/batches.js'
 import { defaultLockRetryPolicy, type LockRetryPolicy } from './run/lock-retry.js'
 import type { MigratorObserver } from './observer.js'
 import { preparedOnPool, recordNoOpUpgrade, type PreparedQuery } from './store/no-op-upgrade.js'
-import { checkState, nothingToDoResult, runUnderLock, type MigrationResult, type MigratorLogger, type OperationContext, type OperationRequest } from './run/operation-runner.js'
+import { nothingToDoResult, planOf, runUnderLock, type MigrationResult, type MigratorLogger, type OperationContext, type OperationRequest, type Preflight } from './run/operation-runner.js'
 import type { Revision } from './graph/revision.js'
 import { readDatabaseState, type DatabaseState } from './store/state.js'
 import { historyOf, viewOf, type HistoryEntry, type HistoryPage, type SchemaStatus, type StateView } from './graph/status.js'
-import { parsedTarget, type ParsedTarget } from './graph/targets.js'
+import { namesTheHeads, parsedTarget } from './graph/targets.js'
 
 export type { HistoryEntry, HistoryPage, MigrationResult, MigratorLogger, SchemaStatus, StateView }
 
@@ -137,10 +137,10 @@ export class SchemaMigrator {
   /** Validates now, answers with the queued operation, and runs it after the caller has moved on. */
   async submit (kind: 'upgrade' | 'downgrade', request: MigrateRequest): Promise<Operation> {
     const operation = this.operationRequest(kind, request, null)
-    const nothingToDo = await this.preflight(operation)
-    if (nothingToDo !== null) return this.recordNothingToDo(operation, nothingToDo)
+    const preflight = await this.preflight(operation)
+    if (preflight.plan.nothingToDo) return this.recordNothingToDo(operation, preflight.state)
     const queued = await this.audit.open({ kind, target: request.target, dryRun: operation.dryRun, actor: request.actor, instance: this.options.instance, status: 'queued' })
-    this.track(runUnderLock(this.context, operation, queued.id, true)).catch((error: unknown) => {
+    this.track(runUnderLock(this.context, { request: operation, operation: queued.id, preflight, queued: true })).catch((error: unknown) => {
       this.options.logger.error({ err: error, operation: queued.id }, 'background migration failed')
     })
     return queued
@@ -202,7 +202,7 @@ export class SchemaMigrator {
    * graph's heads and records the succeeded operation, no lock. Anything else takes the full path.
    */
   private async noOpUpgrade (request: OperationRequest): Promise<MigrationResult | null> {
-    if (request.dryRun || request.expected !== undefined || !this.bookkeepingReady || !this.namesTheHeads(request.target)) return null
+    if (request.dryRun || request.expected !== undefined || !this.bookkeepingReady || !namesTheHeads(this.graph, request.target)) return null
     const { recorded, heads } = await recordNoOpUpgrade(this.prepared, {
       target: request.target.text,
       actor: request.actor,
@@ -213,36 +213,22 @@ export class SchemaMigrator {
     return recorded ? { from: heads, to: heads, dryRun: false, steps: [], ahead: [] } : null
   }
 
-  /** Whether the target is where the graph's heads are, whatever the database holds; a bad one is the full path's to report. */
-  private namesTheHeads (target: ParsedTarget): boolean {
-    const { expression } = target
-    const heads = this.graph.heads
-    if (heads.length === 0) return false
-    if (expression.kind === 'heads') return true
-    if (expression.kind === 'head') return heads.length === 1
-    if (expression.kind !== 'revision') return false
-    try {
-      return heads.length === 1 && heads[0] === this.graph.resolveRevision(expression.ref)
-    } catch {
-      return false
-    }
-  }
-
   /**
-   * Fails fast, without the lock, on what no state of the database could make valid; a
-   * newer release's database with nothing to do in this code's terms is returned as such.
+   * Fails fast, without the lock, on what no state of the database could make valid, and
+   * plans: under the lock the plan stands unless the state has moved meanwhile.
    */
-  private async preflight (request: OperationRequest): Promise<{ state: DatabaseState, result: MigrationResult } | null> {
+  private async preflight (request: OperationRequest): Promise<Preflight> {
     if (this.stopping) throw new ShuttingDownError(null)
     await this.options.assertDirectConnection?.()
     const state = await this.state()
-    const { analysis, nothingToDo } = checkState(this.context, request, state)
+    const plan = planOf(this.context, request, state)
     await this.ensureBookkeeping()
-    return nothingToDo ? { state, result: nothingToDoResult(this.context, request, state, analysis) } : null
+    return { state, plan }
   }
 
-  private async recordNothingToDo (request: OperationRequest, nothingToDo: { state: DatabaseState, result: MigrationResult }): Promise<Operation> {
-    return this.audit.recordFinished({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, heads: nothingToDo.state.heads })
+  /** A newer release is ahead and there is nothing to do: recorded finished in one statement. */
+  private async recordNothingToDo (request: OperationRequest, state: DatabaseState): Promise<Operation> {
+    return this.audit.recordFinished({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, heads: state.heads })
   }
 
   private async ensureBookkeeping (): Promise<void> {
@@ -252,13 +238,13 @@ export class SchemaMigrator {
   }
 
   private async run (request: OperationRequest): Promise<MigrationResult> {
-    const nothingToDo = await this.preflight(request)
-    if (nothingToDo !== null) {
-      await this.recordNothingToDo(request, nothingToDo)
-      return nothingToDo.result
+    const preflight = await this.preflight(request)
+    if (preflight.plan.nothingToDo) {
+      await this.recordNothingToDo(request, preflight.state)
+      return nothingToDoResult(this.context, request, preflight.state, preflight.plan.analysis)
     }
     const operation = await this.audit.open({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, status: 'running' })
-    return this.track(runUnderLock(this.context, request, operation.id, false))
+    return this.track(runUnderLock(this.context, { request, operation: operation.id, preflight, queued: false }))
   }
 
   private track<T> (work: Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { aheadOutcome, headsAfterStep, parsedTarget, planMigration, type PlanStep, readDatabaseState, resolveTarget, type RevisionGraph, verifyDatabaseState } from '../migrator/index.js'
+import { parsedTarget, planFor, type PlanStep, readDatabaseState, type RevisionGraph, statementsOf as revisionStatements } from '../migrator/index.js'
 import { statementFindings } from './findings.js'
 import { readLiveFacts, type ColumnRef } from './live-facts.js'
 import { excludedRules, runSquawk, squawkVersion, type SquawkViolation } from './squawk.js'
@@ -21,22 +21,16 @@ export type PlanDraft = Omit<MigrationPlan, 'id' | 'createdAt' | 'approval'>
  */
 export async function buildPlan (knex: Knex, graph: RevisionGraph, request: PlanRequest, largeTableRows: number): Promise<PlanDraft> {
   const state = await readDatabaseState(knex)
-  const analysis = verifyDatabaseState(graph, state)
-  const parsed = parsedTarget(request.target)
-  // A newer release's database: a plan with nothing to do, or the engine's own refusal.
-  const nothingToDo = aheadOutcome(graph, analysis, { kind: request.direction, target: parsed, purge: false }) === 'nothing-to-do'
-  const target = resolveTarget(graph, analysis.knownHeads, parsed, request.direction === 'upgrade' ? 'up' : 'down')
-  const steps = nothingToDo ? [] : planMigration(graph, analysis.knownHeads, target.heads)
+  // The engine's own plan (a newer release's database: nothing to do, or the engine's refusal); this only lints it.
+  const { steps, to } = planFor(graph, state, { kind: request.direction, target: parsedTarget(request.target) })
   const statements = steps.map((step) => statementsOf(graph, step).map((sql) => ({ sql, facts: analyseStatement(sql) })))
   const [violations, live] = await Promise.all([
     inBatches(steps.map((step, index) => () => lintStep(statementsOf(graph, step), graph.get(step.revision).transactional, statements[index]?.length ?? 0)), squawkRunsAtOnce),
     readLiveFacts(knex, statements.flat().flatMap(({ facts }) => facts.targets.map((target) => target.table)), columnsOf(statements.flat().map(({ facts }) => facts))),
   ])
   const created = new Set<string>()
-  let heads = nothingToDo ? state.heads : analysis.knownHeads
   const reviewed: PlanStepReview[] = steps.map((step, stepIndex) => {
     const revision = graph.get(step.revision)
-    heads = headsAfterStep(graph, heads, step)
     const findings = (statements[stepIndex] ?? []).flatMap(({ facts }, index) => {
       const found = statementFindings(
         { index, facts, createdBefore: new Set(created), violations: violations[stepIndex]?.[index] ?? [] },
@@ -52,7 +46,7 @@ export async function buildPlan (knex: Knex, graph: RevisionGraph, request: Plan
     direction: request.direction,
     target: request.target,
     from: state.heads,
-    to: heads,
+    to,
     requestedBy: request.requestedBy,
     steps: reviewed,
     summary: {
@@ -76,8 +70,7 @@ async function inBatches<T> (work: ReadonlyArray<() => Promise<T>>, size: number
 }
 
 function statementsOf (graph: RevisionGraph, step: PlanStep): readonly string[] {
-  const revision = graph.get(step.revision)
-  return step.direction === 'up' ? revision.up : revision.down
+  return revisionStatements(graph.get(step.revision), step.direction)
 }
 
 function columnsOf (facts: readonly StatementFacts[]): ColumnRef[] {

@@ -14,7 +14,8 @@ registerHooks({
     try {
       return nextResolve(specifier, context)
     } catch (error) {
-      const fromTypeScript = context.parentURL?.endsWith('.ts') === true && /^\.\.?\//.test(specifier) && specifier.endsWith('.js')
+      // A module tap's mockImport loads has a query after its path.
+      const fromTypeScript = context.parentURL?.split('?')[0]?.endsWith('.ts') === true && /^\.\.?\//.test(specifier) && specifier.endsWith('.js')
       if (!fromTypeScript || (error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error
       try {
         return nextResolve(`${specifier.slice(0, -3)}.ts`, context)

@@ -38,3 +38,8 @@ export interface Revision extends RevisionDefinition {
 export function defineRevision (definition: RevisionDefinition): RevisionDefinition {
   return definition
 }
+
+/** What a revision runs one way. */
+export function statementsOf (revision: Revision, direction: 'up' | 'down'): readonly string[] {
+  return direction === 'up' ? revision.up : revision.down
+}

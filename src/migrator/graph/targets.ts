@@ -81,7 +81,27 @@ export function resolveTarget (graph: RevisionGraph, current: readonly string[],
     case 'revision':
       return toRevision(graph.resolveRevision(expression.ref))
     case 'relative':
+      // As Alembic: a step back from where the database stands is a downgrade; from a named revision it may be either.
+      if (direction === 'up' && expression.from === null && expression.steps < 0) {
+        throw new WrongDirectionError(text, direction, 'a negative step from the current revision goes down; downgrade instead')
+      }
       return toRevision(walk(graph, startOf(graph, currentHeads, expression.from, text), expression.steps, text))
+  }
+}
+
+/** Whether the target is where the graph's heads are, whatever the database holds: the no-op upgrade's question. */
+export function namesTheHeads (graph: RevisionGraph, target: ParsedTarget): boolean {
+  const { expression } = target
+  const heads = graph.heads
+  if (heads.length === 0) return false
+  if (expression.kind === 'heads') return true
+  if (expression.kind === 'head') return heads.length === 1
+  if (expression.kind !== 'revision') return false
+  try {
+    return heads.length === 1 && heads[0] === graph.resolveRevision(expression.ref)
+  } catch {
+    // A bad reference is the full path's to report.
+    return false
   }
 }
 

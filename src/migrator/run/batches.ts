@@ -1,12 +1,12 @@
 import type { Knex } from 'knex'
 import type { StepReport } from '../store/audit.js'
 import { ShuttingDownError } from '../errors.js'
-import { beginTransaction, elapsedSince, executeStep, runStatements, statementsOf, type StepRun } from './executor.js'
+import { beginTransaction, elapsedSince, executeStep, runStatements, type StepRun } from './executor.js'
 import type { RevisionGraph } from '../graph/graph.js'
 import { headsAfterStep, type PlanStep } from '../graph/planning.js'
 import { sqlStateOf } from '../../database/pg-errors.js'
 import { recordSteps } from './records.js'
-import type { Revision } from '../graph/revision.js'
+import { statementsOf, type Revision } from '../graph/revision.js'
 
 /** How long revisions may share a transaction by default: about what one slow revision holds its locks anyway. */
 export const defaultGroupMs = 50

@@ -7,7 +7,7 @@ import type { RevisionGraph } from '../graph/graph.js'
 import { isLockTimeout, lockRetryDelayMs, type LockRetryPolicy } from './lock-retry.js'
 import { sqlStateOf } from '../../database/pg-errors.js'
 import type { PlanStep } from '../graph/planning.js'
-import type { Revision } from '../graph/revision.js'
+import { statementsOf, type Revision } from '../graph/revision.js'
 import { tables } from '../store/bookkeeping.js'
 import { recordSteps } from './records.js'
 
@@ -277,8 +277,4 @@ function reportOf (revision: Revision, run: StepRun, progress: Progress): StepRe
 
 export function elapsedSince (started: number): number {
   return Math.round((performance.now() - started) * 100) / 100
-}
-
-export function statementsOf (revision: Revision, direction: 'up' | 'down'): readonly string[] {
-  return direction === 'up' ? revision.up : revision.down
 }

@@ -1,19 +1,19 @@
 import type { Knex } from 'knex'
-import { aheadOutcome } from '../graph/ahead-policy.js'
 import type { AuditLog, OperationKind, StepReport } from '../store/audit.js'
-import { verifyDatabaseState, type StateAnalysis } from '../graph/state-analysis.js'
+import type { StateAnalysis } from '../graph/state-analysis.js'
 import { LockNotAcquiredError, MigrationFailedError, MigratorError, ShuttingDownError, StampNotAllowedError } from '../errors.js'
 import { runNextBatch, type Committed, type GroupStoppedEvent, type PlanRun } from './batches.js'
 import { writeVersionTable } from './records.js'
 import { assertExpectedPlan, type ExpectedPlan } from '../graph/expected-plan.js'
+import { planFor, type Plan } from '../graph/plan.js'
 import type { RevisionGraph } from '../graph/graph.js'
 import { withMigrationLock, type LockContext } from './lock.js'
 import type { LockRetryPolicy } from './lock-retry.js'
 import type { MigratorObserver } from '../observer.js'
-import { isForward, planMigration, type PlanStep } from '../graph/planning.js'
+import { isForward, type PlanStep } from '../graph/planning.js'
 import { reconcileBookkeeping } from '../store/reconcile.js'
-import { readDatabaseState, type DatabaseState } from '../store/state.js'
-import { resolveStampTarget, resolveTarget, type ParsedTarget } from '../graph/targets.js'
+import { readDatabaseState, sameState, type DatabaseState } from '../store/state.js'
+import type { ParsedTarget } from '../graph/targets.js'
 
 export interface MigratorLogger {
   info (object: object, message: string): void
@@ -59,15 +59,15 @@ export interface OperationContext {
   readonly stopping: () => boolean
 }
 
-/**
- * Checks what no state of the database could make valid and what this state forbids, without
- * the lock; `nothing-to-do` when a newer release is ahead and there is nothing to do.
- */
-export function checkState (context: OperationContext, request: OperationRequest, state: DatabaseState): { analysis: StateAnalysis, nothingToDo: boolean } {
-  const analysis = verifyDatabaseState(context.graph, state, stateCheck(request))
-  const nothingToDo = aheadOutcome(context.graph, analysis, { kind: request.kind, target: request.target, purge: request.stamp?.purge === true }) === 'nothing-to-do'
-  if (!nothingToDo && request.stamp === null) resolveTarget(context.graph, analysis.knownHeads, request.target, request.kind === 'upgrade' ? 'up' : 'down')
-  return { analysis, nothingToDo }
+/** The plan for `request` from `state`: the one place an operation's target is resolved and its steps worked out. */
+export function planOf (context: OperationContext, request: OperationRequest, state: DatabaseState): Plan {
+  return planFor(context.graph, state, { kind: request.kind, target: request.target, purge: request.stamp?.purge === true })
+}
+
+/** What the operation found before the lock: its plan stands under the lock while the state has not moved. */
+export interface Preflight {
+  readonly state: DatabaseState
+  readonly plan: Plan
 }
 
 /** A newer release is ahead and there is nothing to do: said, and answered with no steps. */
@@ -78,7 +78,8 @@ export function nothingToDoResult (context: OperationContext, request: Operation
 }
 
 /** Runs the operation under the cluster-wide lock, recording it in the audit row `operation`. */
-export async function runUnderLock (context: OperationContext, request: OperationRequest, operation: string, queued: boolean): Promise<MigrationResult> {
+export async function runUnderLock (context: OperationContext, run: { request: OperationRequest, operation: string, preflight: Preflight, queued: boolean }): Promise<MigrationResult> {
+  const { request, operation } = run
   const log = { operation, kind: request.kind, target: request.target.text, dryRun: request.dryRun }
   const steps: StepReport[] = []
   try {
@@ -88,22 +89,21 @@ export async function runUnderLock (context: OperationContext, request: Operatio
       onWait: () => { if (context.stopping()) throw new ShuttingDownError(null) },
     }, async (lock) => {
       context.observer?.onLockAcquired?.({ waitMs: lock.waitedMs })
-      if (queued) await context.audit.update(operation, { status: 'running' })
+      if (run.queued) await context.audit.update(operation, { status: 'running' })
       const abandoned = await context.audit.closeAbandoned(operation)
       if (abandoned > 0) context.logger.warn({ abandoned }, 'closed operations whose process died mid-way')
       context.logger.info({ ...log, lockWaitMs: Math.round(lock.waitedMs) }, 'migration lock acquired')
       // Read again under the lock: another replica may have done the work meanwhile.
       const state = await readDatabaseState(context.knex)
-      const checked = checkState(context, request, state)
-      const { analysis } = checked
-      if (request.expected !== undefined) assertExpectedPlan(context.graph, state, request.target, request.kind === 'upgrade' ? 'up' : 'down', request.expected)
-      if (checked.nothingToDo) return nothingToDoResult(context, request, state, analysis)
+      const plan = sameState(state, run.preflight.state) ? run.preflight.plan : planOf(context, request, state)
+      if (request.expected !== undefined) assertExpectedPlan(state, plan, request.expected)
+      if (plan.nothingToDo) return nothingToDoResult(context, request, state, plan.analysis)
       if (request.stamp !== null) {
         await context.audit.update(operation, { from: state.heads })
-        return await stampUnderLock(context, request, state, lock)
+        return await stampUnderLock(context, { request, state, plan, lock })
       }
       await reconcileBookkeeping(context.knex, context.graph, state)
-      return await migrateUnderLock(context, request, state, analysis, steps, operation, lock)
+      return await migrateUnderLock(context, { request, state, plan: plan.steps, steps, operation, lock })
     })
     await context.audit.update(operation, { status: 'succeeded', to: result.to, finished: true })
     return result
@@ -115,10 +115,8 @@ export async function runUnderLock (context: OperationContext, request: Operatio
   }
 }
 
-async function migrateUnderLock (context: OperationContext, request: OperationRequest, state: DatabaseState, analysis: StateAnalysis, steps: StepReport[], operation: string, lock: LockContext): Promise<MigrationResult> {
-  const { graph } = context
-  const target = resolveTarget(graph, analysis.knownHeads, request.target, request.kind === 'upgrade' ? 'up' : 'down')
-  const plan = planMigration(graph, analysis.knownHeads, target.heads)
+async function migrateUnderLock (context: OperationContext, run: { request: OperationRequest, state: DatabaseState, plan: readonly PlanStep[], steps: StepReport[], operation: string, lock: LockContext }): Promise<MigrationResult> {
+  const { request, state, plan, steps, operation, lock } = run
   await context.audit.update(operation, { from: state.heads, stepsTotal: plan.length })
   const whereOf = (position: number): StepWhere => {
     const step = plan[position] as PlanStep
@@ -217,20 +215,19 @@ async function executeObserved (context: OperationContext, at: Pick<PlanRun, 'pl
   }
 }
 
-async function stampUnderLock (context: OperationContext, request: OperationRequest, state: DatabaseState, lock: LockContext): Promise<MigrationResult> {
+async function stampUnderLock (context: OperationContext, run: { request: OperationRequest, state: DatabaseState, plan: Plan, lock: LockContext }): Promise<MigrationResult> {
+  const { request, state, plan, lock } = run
   const { graph } = context
-  const stamp = request.stamp ?? { purge: false, allowBackwards: false }
-  const target = resolveStampTarget(graph, state.heads, request.target, stamp.purge)
   const known = state.heads.filter((id) => graph.has(id))
-  if (!stamp.allowBackwards && !(known.length === state.heads.length && isForward(graph, known, target.heads))) {
+  if (request.stamp?.allowBackwards !== true && !(known.length === state.heads.length && isForward(graph, known, plan.to))) {
     throw new StampNotAllowedError(request.target.text)
   }
   await context.knex.transaction(async (trx) => {
-    await writeVersionTable(trx, target.heads)
+    await writeVersionTable(trx, plan.to)
   }, { connection: lock.session })
   await reconcileBookkeeping(context.knex, graph, await readDatabaseState(context.knex), { repin: true })
-  context.logger.info({ from: state.heads, to: target.heads }, 'stamped')
-  return { from: state.heads, to: target.heads, dryRun: false, steps: [], ahead: [] }
+  context.logger.info({ from: state.heads, to: plan.to }, 'stamped')
+  return { from: state.heads, to: plan.to, dryRun: false, steps: [], ahead: [] }
 }
 
 async function withHolderOperation (context: OperationContext, error: LockNotAcquiredError): Promise<LockNotAcquiredError> {
@@ -242,12 +239,6 @@ async function withHolderOperation (context: OperationContext, error: LockNotAcq
 
 const dryRunRollback = new Error('dry run: rolled back')
 const queryCanceled = '57014'
-
-/** `stamp` is the way out of a changed checksum; `stamp --purge` also out of an unknown revision. */
-function stateCheck (request: OperationRequest): 'all' | 'unknown-only' | 'nothing' {
-  if (request.stamp === null) return 'all'
-  return request.stamp.purge ? 'nothing' : 'unknown-only'
-}
 
 function describe (error: unknown) {
   if (error instanceof MigrationFailedError) {

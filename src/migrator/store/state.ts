@@ -86,6 +86,18 @@ async function readPartialState (knex: Knex | Knex.Transaction): Promise<Databas
   return { heads, applied, interrupted: null }
 }
 
+/** Whether two reads found the same version and the same records: what a plan is made from. */
+export function sameState (a: DatabaseState, b: DatabaseState): boolean {
+  if (a === b) return true
+  if (a.heads.length !== b.heads.length || a.applied.size !== b.applied.size || !a.heads.every((id, index) => b.heads[index] === id)) return false
+  for (const [id, entry] of a.applied) {
+    const other = b.applied.get(id)
+    if (other === undefined || other.checksum !== entry.checksum || other.breaking !== entry.breaking ||
+      JSON.stringify(other.downRevisions) !== JSON.stringify(entry.downRevisions)) return false
+  }
+  return true
+}
+
 function appliedMap (entries: Array<[string, AppliedRow]>): ReadonlyMap<string, AppliedRevision> {
   return new Map(entries.map(([id, entry]) => [id, {
     checksum: entry.checksum,

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { aheadOutcome } from '../../../src/migrator/graph/ahead-policy.js'
 import { analyseState, isCompatiblyAhead, verifyDatabaseState } from '../../../src/migrator/graph/state-analysis.js'
 import { DatabaseAheadError, DatabaseStateMismatchError } from '../../../src/migrator/errors.js'
 import { RevisionGraph } from '../../../src/migrator/graph/graph.js'
+import { planFor } from '../../../src/migrator/graph/plan.js'
 import type { AppliedRevision, DatabaseState } from '../../../src/migrator/store/state.js'
 import { parsedTarget } from '../../../src/migrator/graph/targets.js'
 import { rev, thrown } from '../../helpers/revisions.js'
@@ -60,14 +60,15 @@ t.test('ahead of a database where this code still has pending revisions is not c
 })
 
 t.test('what each verb may do on a database ahead', async (t) => {
-  const ahead = analyseState(graph, state(['c'], { c: applied(['b']) }))
-  const outcome = (kind: 'upgrade' | 'downgrade' | 'stamp', target: string, purge = false) => aheadOutcome(graph, ahead, { kind, target: parsedTarget(target), purge })
+  const outcomeOn = (on: DatabaseState, kind: 'upgrade' | 'downgrade' | 'stamp', target: string, purge = false) =>
+    planFor(graph, on, { kind, target: parsedTarget(target), purge }).nothingToDo ? 'nothing-to-do' : 'proceed'
+  const ahead = state(['c'], { c: applied(['b']) })
+  const outcome = (kind: 'upgrade' | 'downgrade' | 'stamp', target: string, purge = false) => outcomeOn(ahead, kind, target, purge)
   for (const target of ['head', 'heads', 'b', 'a', 'base']) t.equal(outcome('upgrade', target), 'nothing-to-do', `upgrade ${target}`)
   t.same(thrown(t, () => outcome('upgrade', '+1'), Error).message, "invalid target '+1': relative target walks off the graph past b, which has nothing above it")
   t.same(thrown(t, () => outcome('downgrade', '-1'), DatabaseAheadError).ahead, ['c'])
   t.throws(() => outcome('stamp', 'head'), DatabaseAheadError)
   t.equal(outcome('stamp', 'head', true), 'proceed', 'stamp --purge is the repair tool')
-  t.equal(aheadOutcome(graph, analyseState(graph, state(['b'])), { kind: 'downgrade', target: parsedTarget('-1'), purge: false }), 'proceed', 'not ahead: anything goes')
-  const diverged = analyseState(graph, state(['c'], { c: applied(['a']) }))
-  t.throws(() => aheadOutcome(graph, diverged, { kind: 'upgrade', target: parsedTarget('head'), purge: false }), DatabaseAheadError, 'not compatible: refused')
+  t.equal(outcomeOn(state(['b']), 'downgrade', '-1'), 'proceed', 'not ahead: anything goes')
+  t.throws(() => outcomeOn(state(['c'], { c: applied(['a']) }), 'upgrade', 'head'), DatabaseAheadError, 'not compatible: refused')
 })

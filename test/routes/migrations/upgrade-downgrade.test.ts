@@ -102,6 +102,7 @@ t.test('bad targets', async (t) => {
     ['walks off the graph', '/migrations/upgrade', { target: '+9' }, 400, 'invalid-target'],
     ['downgrade below base', '/migrations/downgrade', { target: '-1' }, 400, 'invalid-target'],
     ['downgrade to an unapplied revision', '/migrations/downgrade', { target: r3 }, 400, 'wrong-direction'],
+    ['upgrade by a step back', '/migrations/upgrade', { target: '-1' }, 400, 'wrong-direction'],
     ['no target for downgrade', '/migrations/downgrade', {}, 400, 'validation-failed'],
     ['unknown field', '/migrations/upgrade', { target: 'head', force: true }, 400, 'validation-failed'],
     ['wrong type', '/migrations/upgrade', { target: 12 }, 400, 'validation-failed'],
@@ -120,6 +121,10 @@ t.test('bad targets', async (t) => {
   const upToBase = await post('/migrations/upgrade', { target: 'base' })
   t.equal(upToBase.statusCode, 200)
   t.same(upToBase.json().steps, [])
+  // Alembic refuses a negative step on upgrade: it is a downgrade, never a silent no-op.
+  const stepBack = await post('/migrations/upgrade', { target: '-2' })
+  t.equal(stepBack.statusCode, 400, 'upgrade -2 at head')
+  t.match(stepBack.json(), { type: 'wrong-direction', detail: /downgrade instead/ })
   const missingField = (await post('/migrations/downgrade', {})).json()
   t.equal(missingField.field, 'body.target', 'the failing field is named')
 })
