@@ -155,6 +155,14 @@ export interface FailureDetails {
   readonly blockers?: readonly Blocker[]
 }
 
+/** What failed: a step of the plan, and what the database said. */
+export interface StepFailure {
+  readonly revision: string
+  readonly direction: 'up' | 'down'
+  readonly databaseCode: string | null
+  readonly databaseMessage: string
+}
+
 export class MigrationFailedError extends MigratorError {
   readonly revision: string
   readonly direction: 'up' | 'down'
@@ -163,19 +171,12 @@ export class MigrationFailedError extends MigratorError {
   readonly kind = 'migration-failed'
   readonly tries: number
   readonly blockers: readonly Blocker[]
-  constructor (
-    revision: string,
-    direction: 'up' | 'down',
-    databaseCode: string | null,
-    databaseMessage: string,
-    cause?: unknown,
-    details: FailureDetails = {}
-  ) {
-    super(`${direction === 'up' ? 'upgrade' : 'downgrade'} of ${revision} failed${tried(details.tries)}: ${databaseMessage}${blockedBy(details.blockers)}`, { cause })
-    this.revision = revision
-    this.direction = direction
-    this.databaseCode = databaseCode
-    this.databaseMessage = databaseMessage
+  constructor (failure: StepFailure, details: FailureDetails & { readonly cause?: unknown } = {}) {
+    super(`${failure.direction === 'up' ? 'upgrade' : 'downgrade'} of ${failure.revision} failed${tried(details.tries)}: ${failure.databaseMessage}${blockedBy(details.blockers)}`, { cause: details.cause })
+    this.revision = failure.revision
+    this.direction = failure.direction
+    this.databaseCode = failure.databaseCode
+    this.databaseMessage = failure.databaseMessage
     this.tries = details.tries ?? 1
     this.blockers = details.blockers ?? []
   }

@@ -17,7 +17,7 @@ export { defineRevision, statementsOf, type Revision, type RevisionDefinition } 
 export { analyseState, verifyDatabaseState, type StateAnalysis } from './graph/state-analysis.js'
 export { namesTheHeads, parsedTarget, type ParsedTarget } from './graph/targets.js'
 
-export { defaultGroupMs } from './run/batches.js'
+export { defaultGroupMs } from './run/plan-runner.js'
 export { defaultLockRetryPolicy, isLockTimeout, lockRetryDelayMs, type LockRetryPolicy } from './run/lock-retry.js'
 
 export type { Operation, OperationKind, OperationStatus, StepReport } from './store/audit.js'

@@ -6,11 +6,12 @@ import { cancelMigrationStatements } from './run/cancel.js'
 import { OperationNotFoundError, ShuttingDownError } from './errors.js'
 import type { ExpectedPlan } from './graph/expected-plan.js'
 import type { RevisionGraph } from './graph/graph.js'
-import { defaultGroupMs } from './run/batches.js'
+import { defaultGroupMs } from './run/plan-runner.js'
 import { defaultLockRetryPolicy, type LockRetryPolicy } from './run/lock-retry.js'
 import type { MigratorObserver } from './observer.js'
 import { preparedOnPool, recordNoOpUpgrade, type PreparedQuery } from './store/no-op-upgrade.js'
-import { nothingToDoResult, planOf, runUnderLock, type MigrationResult, type MigratorLogger, type OperationContext, type OperationRequest, type Preflight } from './run/operation-runner.js'
+import type { MigrationResult, MigratorLogger, OperationContext, OperationRequest } from './run/operation-context.js'
+import { nothingToDoResult, planOf, runUnderLock, type Preflight } from './run/operation-runner.js'
 import type { Revision } from './graph/revision.js'
 import { readDatabaseState, type DatabaseState } from './store/state.js'
 import { historyOf, viewOf, type HistoryEntry, type HistoryPage, type SchemaStatus, type StateView } from './graph/status.js'
@@ -140,7 +141,7 @@ export class SchemaMigrator {
     const preflight = await this.preflight(operation)
     if (preflight.plan.nothingToDo) return this.recordNothingToDo(operation, preflight.state)
     const queued = await this.audit.open({ kind, target: request.target, dryRun: operation.dryRun, actor: request.actor, instance: this.options.instance, status: 'queued' })
-    this.track(runUnderLock(this.context, { request: operation, operation: queued.id, preflight, queued: true })).catch((error: unknown) => {
+    this.track(runUnderLock(this.context, { request: operation, operation: queued.id, preflight })).catch((error: unknown) => {
       this.options.logger.error({ err: error, operation: queued.id }, 'background migration failed')
     })
     return queued
@@ -243,8 +244,8 @@ export class SchemaMigrator {
       await this.recordNothingToDo(request, preflight.state)
       return nothingToDoResult(this.context, request, preflight.state, preflight.plan.analysis)
     }
-    const operation = await this.audit.open({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, status: 'running' })
-    return this.track(runUnderLock(this.context, { request, operation: operation.id, preflight, queued: false }))
+    const operation = await this.audit.open({ kind: request.kind, target: request.target.text, dryRun: request.dryRun, actor: request.actor, instance: this.options.instance, status: 'queued' })
+    return this.track(runUnderLock(this.context, { request, operation: operation.id, preflight }))
   }
 
   private track<T> (work: Promise<T>): Promise<T> {

@@ -143,6 +143,7 @@ export const OperationSchema = Type.Object({
     code: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     tries: Type.Optional(Type.Integer()),
     blockers: Type.Optional(Type.Array(Type.Ref(BlockerSchema))),
+    lastDone: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: '`connection-lost`: the last revision the operation got done, null for none' })),
   }), Type.Null()]),
   actor: Type.String(),
   instance: Type.String(),

@@ -804,6 +804,8 @@ export interface components {
                 blockers?: components["schemas"]["Blocker"][];
                 code?: string | null;
                 kind: string;
+                /** @description `connection-lost`: the last revision the operation got done, null for none */
+                lastDone?: string | null;
                 message: string;
                 revision?: string;
                 tries?: number;

@@ -1,63 +1,16 @@
-import type { Knex } from 'knex'
-import type { AuditLog, OperationKind, StepReport } from '../store/audit.js'
-import type { StateAnalysis } from '../graph/state-analysis.js'
-import { LockNotAcquiredError, MigrationFailedError, MigratorError, ShuttingDownError, StampNotAllowedError } from '../errors.js'
-import { runNextBatch, type Committed, type GroupStoppedEvent, type PlanRun } from './batches.js'
-import { writeVersionTable } from './records.js'
-import { assertExpectedPlan, type ExpectedPlan } from '../graph/expected-plan.js'
+import { LockNotAcquiredError, StampNotAllowedError, ShuttingDownError } from '../errors.js'
+import { assertExpectedPlan } from '../graph/expected-plan.js'
 import { planFor, type Plan } from '../graph/plan.js'
-import type { RevisionGraph } from '../graph/graph.js'
-import { withMigrationLock, type LockContext } from './lock.js'
-import type { LockRetryPolicy } from './lock-retry.js'
-import type { MigratorObserver } from '../observer.js'
-import { isForward, type PlanStep } from '../graph/planning.js'
+import { isForward } from '../graph/planning.js'
+import type { StateAnalysis } from '../graph/state-analysis.js'
+import type { StepReport } from '../store/audit.js'
 import { reconcileBookkeeping } from '../store/reconcile.js'
 import { readDatabaseState, sameState, type DatabaseState } from '../store/state.js'
-import type { ParsedTarget } from '../graph/targets.js'
-
-export interface MigratorLogger {
-  info (object: object, message: string): void
-  warn (object: object, message: string): void
-  error (object: object, message: string): void
-}
-
-export interface MigrationResult {
-  readonly from: string[]
-  readonly to: string[]
-  readonly dryRun: boolean
-  readonly steps: StepReport[]
-  /** Applied revisions this code lacks: a newer release's, left as they are. */
-  readonly ahead: string[]
-}
-
-/** One upgrade, downgrade or stamp, its target parsed once. */
-export interface OperationRequest {
-  readonly kind: OperationKind
-  readonly target: ParsedTarget
-  readonly dryRun: boolean
-  readonly actor: string
-  /** For a stamp: whether it purges, and whether the caller may move the version backwards. */
-  readonly stamp: { readonly purge: boolean, readonly allowBackwards: boolean } | null
-  /** An approved plan's starting state and steps, checked on the state read under the lock. */
-  readonly expected?: ExpectedPlan
-}
-
-/** What an operation runs with: the engine's parts, and whether the process is stopping. */
-export interface OperationContext {
-  readonly knex: Knex
-  readonly graph: RevisionGraph
-  readonly audit: AuditLog
-  readonly instance: string
-  readonly lockWaitMs: number
-  readonly lockTimeoutMs: number
-  readonly statementTimeoutMs: number | undefined
-  readonly lockRetry: LockRetryPolicy
-  /** How long transactional revisions in a row may share a transaction; 0: one each. */
-  readonly groupMs: number
-  readonly logger: MigratorLogger
-  readonly observer: MigratorObserver | undefined
-  readonly stopping: () => boolean
-}
+import { withMigrationLock, type LockContext } from './lock.js'
+import type { MigrationResult, OperationContext, OperationRequest } from './operation-context.js'
+import { operationError, recordFailure } from './operation-failure.js'
+import { PlanRunner } from './plan-runner.js'
+import { writeVersionTable } from './records.js'
 
 /** The plan for `request` from `state`: the one place an operation's target is resolved and its steps worked out. */
 export function planOf (context: OperationContext, request: OperationRequest, state: DatabaseState): Plan {
@@ -77,10 +30,20 @@ export function nothingToDoResult (context: OperationContext, request: Operation
   return { from: state.heads, to: state.heads, dryRun: request.dryRun, steps: [], ahead: analysis.ahead }
 }
 
-/** Runs the operation under the cluster-wide lock, recording it in the audit row `operation`. */
-export async function runUnderLock (context: OperationContext, run: { request: OperationRequest, operation: string, preflight: Preflight, queued: boolean }): Promise<MigrationResult> {
+/** What runs under the lock: the request, its `queued` audit row, and its preflight. */
+interface UnderLock {
+  readonly request: OperationRequest
+  readonly operation: string
+  readonly preflight: Preflight
+}
+
+/**
+ * Runs a queued operation under the cluster-wide lock. It reads `running` only once it holds
+ * the lock: a running operation holds it, which is how another replica tells one whose
+ * process died (closed as abandoned) from one still waiting its turn.
+ */
+export async function runUnderLock (context: OperationContext, run: UnderLock): Promise<MigrationResult> {
   const { request, operation } = run
-  const log = { operation, kind: request.kind, target: request.target.text, dryRun: request.dryRun }
   const steps: StepReport[] = []
   try {
     const result = await withMigrationLock(context.knex, {
@@ -89,134 +52,52 @@ export async function runUnderLock (context: OperationContext, run: { request: O
       onWait: () => { if (context.stopping()) throw new ShuttingDownError(null) },
     }, async (lock) => {
       context.observer?.onLockAcquired?.({ waitMs: lock.waitedMs })
-      if (run.queued) await context.audit.update(operation, { status: 'running' })
+      await context.audit.update(operation, { status: 'running' })
       const abandoned = await context.audit.closeAbandoned(operation)
       if (abandoned > 0) context.logger.warn({ abandoned }, 'closed operations whose process died mid-way')
-      context.logger.info({ ...log, lockWaitMs: Math.round(lock.waitedMs) }, 'migration lock acquired')
-      // Read again under the lock: another replica may have done the work meanwhile.
-      const state = await readDatabaseState(context.knex)
-      const plan = sameState(state, run.preflight.state) ? run.preflight.plan : planOf(context, request, state)
-      if (request.expected !== undefined) assertExpectedPlan(state, plan, request.expected)
-      if (plan.nothingToDo) return nothingToDoResult(context, request, state, plan.analysis)
-      if (request.stamp !== null) {
-        await context.audit.update(operation, { from: state.heads })
-        return await stampUnderLock(context, { request, state, plan, lock })
-      }
-      await reconcileBookkeeping(context.knex, context.graph, state)
-      return await migrateUnderLock(context, { request, state, plan: plan.steps, steps, operation, lock })
+      context.logger.info({ operation, kind: request.kind, target: request.target.text, dryRun: request.dryRun, lockWaitMs: Math.round(lock.waitedMs) }, 'migration lock acquired')
+      return await underLock(context, { ...run, lock, steps })
     })
     await context.audit.update(operation, { status: 'succeeded', to: result.to, finished: true })
     return result
   } catch (error) {
     const enriched = error instanceof LockNotAcquiredError ? await withHolderOperation(context, error) : error
-    await context.audit.update(operation, { status: 'failed', error: describe(enriched), finished: true })
-      .catch((auditError: unknown) => context.logger.error({ err: auditError, operation }, 'could not record the failed operation'))
+    await recordFailure(context, operation, operationError(enriched, steps.at(-1)?.revision ?? null))
     throw enriched
   }
 }
 
-async function migrateUnderLock (context: OperationContext, run: { request: OperationRequest, state: DatabaseState, plan: readonly PlanStep[], steps: StepReport[], operation: string, lock: LockContext }): Promise<MigrationResult> {
-  const { request, state, plan, steps, operation, lock } = run
-  await context.audit.update(operation, { from: state.heads, stepsTotal: plan.length })
-  const whereOf = (position: number): StepWhere => {
-    const step = plan[position] as PlanStep
-    return { operation, revision: step.revision, direction: step.direction, step: position + 1, of: plan.length, dryRun: request.dryRun }
+async function underLock (context: OperationContext, run: UnderLock & { lock: LockContext, steps: StepReport[] }): Promise<MigrationResult> {
+  const { request, operation } = run
+  // Read again under the lock: another replica may have done the work meanwhile.
+  const state = await readDatabaseState(context.knex)
+  const plan = sameState(state, run.preflight.state) ? run.preflight.plan : planOf(context, request, state)
+  if (request.expected !== undefined) assertExpectedPlan(state, plan, request.expected)
+  if (plan.nothingToDo) return nothingToDoResult(context, request, state, plan.analysis)
+  if (request.stamp !== null) {
+    await context.audit.update(operation, { from: state.heads })
+    return await stamp(context, { request, state, plan, lock: run.lock })
   }
-  const execute = async (dryRunTransaction?: Knex.Transaction): Promise<string[]> => {
-    let heads = state.heads
-    for (let position = 0; position < plan.length;) {
-      const next = plan[position] as PlanStep
-      if (context.stopping()) throw new ShuttingDownError(next.revision)
-      let committed: Committed
-      try {
-        committed = await executeObserved(context, { plan, position, heads }, operation, lock, whereOf, dryRunTransaction)
-      } catch (error) {
-        context.logger.error({ ...whereOf(position), err: error }, `${next.revision} failed`)
-        // Cancelled by shutdown past its grace period: rolled back, not broken.
-        if (context.stopping() && error instanceof MigrationFailedError && error.databaseCode === queryCanceled) throw new ShuttingDownError(next.revision)
-        throw error
-      }
-      for (const [offset, report] of committed.reports.entries()) {
-        context.logger.info({ ...whereOf(position + offset), durationMs: report.durationMs }, `${report.revision} done`)
-      }
-      steps.push(...committed.reports)
-      heads = committed.heads
-      position += committed.reports.length
-    }
-    return heads
-  }
+  await reconcileBookkeeping(context.knex, context.graph, state)
+  await context.audit.update(operation, { from: state.heads, stepsTotal: plan.steps.length })
   if (!request.dryRun) {
-    const to = await execute()
-    return { from: state.heads, to, dryRun: false, steps, ahead: [] }
+    const to = await new PlanRunner({ context, lock: run.lock, operation, steps: plan.steps }).run(state.heads, run.steps)
+    return { from: state.heads, to, dryRun: false, steps: run.steps, ahead: [] }
   }
   let to: string[] = state.heads
-  await context.knex.transaction(async (trx) => {
-    to = await execute(trx)
-    await trx.rollback(dryRunRollback)
-  }, { connection: lock.session }).catch((error: unknown) => {
+  await context.knex.transaction(async (dryRun) => {
+    to = await new PlanRunner({ context, lock: run.lock, operation, steps: plan.steps, dryRun }).run(state.heads, run.steps)
+    await dryRun.rollback(dryRunRollback)
+  }, { connection: run.lock.session }).catch((error: unknown) => {
     if (error !== dryRunRollback) throw error
   })
   // Recorded once the run is rolled back, as what would have run.
-  await context.audit.appendSteps(operation, 0, steps)
-  return { from: state.heads, to, dryRun: true, steps, ahead: [] }
+  await context.audit.appendSteps(operation, 0, run.steps)
+  return { from: state.heads, to, dryRun: true, steps: run.steps, ahead: [] }
 }
 
-function groupStoppedMessage (stopped: GroupStoppedEvent, groupMs: number): string {
-  const why = stopped.reason === 'budget' ? `needs more than the ${groupMs} ms a shared transaction may take` : 'failed in a shared transaction'
-  const then = stopped.before === 0 ? 'running it' : `committing the ${stopped.before} revision${stopped.before === 1 ? '' : 's'} before it, then running it`
-  return `${stopped.revision} ${why} (${stopped.message}): ${then} in a transaction of its own`
-}
-
-/** A step's place in the logs. */
-interface StepWhere {
-  readonly operation: string
-  readonly revision: string
-  readonly direction: 'up' | 'down'
-  readonly step: number
-  readonly of: number
-  readonly dryRun: boolean
-}
-
-/** The plan's next steps, committed, each one told to the observer (the metrics). */
-async function executeObserved (context: OperationContext, at: Pick<PlanRun, 'plan' | 'position' | 'heads'>, operation: string, lock: LockContext, whereOf: (position: number) => StepWhere, dryRun: Knex.Transaction | undefined): Promise<Committed> {
-  const next = at.plan[at.position] as PlanStep
-  const where = whereOf(at.position)
-  const started = performance.now()
-  try {
-    const committed = await runNextBatch(context.knex, context.graph, {
-      ...at,
-      lockTimeoutMs: context.lockTimeoutMs,
-      statementTimeoutMs: context.statementTimeoutMs,
-      retry: context.lockRetry,
-      groupMs: context.groupMs,
-      session: lock.session,
-      sessionPid: lock.sessionPid,
-      operation,
-      instance: context.instance,
-      dryRun,
-      stopping: context.stopping,
-      onStepStart: (position) => {
-        const step = whereOf(position)
-        context.logger.info(step, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
-      },
-      onGroupStopped: (stopped) => context.logger.info({ operation, revision: stopped.revision, reason: stopped.reason }, groupStoppedMessage(stopped, context.groupMs)),
-      onRetry: (retry) => context.logger.warn({ ...where, try: retry.try, retryInMs: retry.delayMs, blockers: retry.blockers },
-        `${next.revision} waited past lock_timeout (try ${retry.try} of ${context.lockRetry.retries + 1}): ${retry.message}; trying again in ${retry.delayMs} ms`),
-      onResume: (cutOff) => context.logger.warn({ ...where, cutOffOperation: cutOff.operation, cutOffAt: cutOff.startedAt },
-        `resuming ${next.revision}: operation ${cutOff.operation} was cut off part-way through it; running it again from its start`),
-    })
-    for (const report of committed.reports) {
-      context.observer?.onStep?.({ revision: report.revision, direction: report.direction, outcome: dryRun === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
-    }
-    return committed
-  } catch (error) {
-    context.observer?.onStep?.({ revision: next.revision, direction: next.direction, outcome: 'failed', durationMs: performance.now() - started })
-    throw error
-  }
-}
-
-async function stampUnderLock (context: OperationContext, run: { request: OperationRequest, state: DatabaseState, plan: Plan, lock: LockContext }): Promise<MigrationResult> {
-  const { request, state, plan, lock } = run
+async function stamp (context: OperationContext, run: { request: OperationRequest, state: DatabaseState, plan: Plan, lock: LockContext }): Promise<MigrationResult> {
+  const { request, state, plan } = run
   const { graph } = context
   const known = state.heads.filter((id) => graph.has(id))
   if (request.stamp?.allowBackwards !== true && !(known.length === state.heads.length && isForward(graph, known, plan.to))) {
@@ -224,7 +105,7 @@ async function stampUnderLock (context: OperationContext, run: { request: Operat
   }
   await context.knex.transaction(async (trx) => {
     await writeVersionTable(trx, plan.to)
-  }, { connection: lock.session })
+  }, { connection: run.lock.session })
   await reconcileBookkeeping(context.knex, graph, await readDatabaseState(context.knex), { repin: true })
   context.logger.info({ from: state.heads, to: plan.to }, 'stamped')
   return { from: state.heads, to: plan.to, dryRun: false, steps: [], ahead: [] }
@@ -238,15 +119,3 @@ async function withHolderOperation (context: OperationContext, error: LockNotAcq
 }
 
 const dryRunRollback = new Error('dry run: rolled back')
-const queryCanceled = '57014'
-
-function describe (error: unknown) {
-  if (error instanceof MigrationFailedError) {
-    return { kind: error.kind, message: error.message, revision: error.revision, code: error.databaseCode, tries: error.tries, blockers: [...error.blockers] }
-  }
-  if (error instanceof MigratorError) {
-    const fields = error as unknown as { revision?: string }
-    return { kind: error.kind, message: error.message, revision: fields.revision }
-  }
-  return { kind: 'internal', message: (error as Error).message }
-}

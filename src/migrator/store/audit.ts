@@ -26,6 +26,8 @@ export interface OperationError {
   readonly code?: string | null
   readonly tries?: number
   readonly blockers?: Blocker[]
+  /** For `connection-lost`: the last revision the operation got done, null for none. */
+  readonly lastDone?: string | null
 }
 
 /** A step as the audit log shows it: its SQL only when asked for. */
@@ -147,7 +149,12 @@ export function createAuditLog (knex: Knex) {
       await knex(table).where({ id }).update(patch)
     },
 
-    /** Steps as they complete, each written once: progress visible while a long run goes on. */
+    /** Closes an operation as failed, unless something closed it meanwhile (another replica, as abandoned). */
+    async closeFailed (id: string, error: OperationError): Promise<void> {
+      await knex(table).where({ id }).whereNull('finished_at')
+        .update({ status: 'failed', error: JSON.stringify(error), finished_at: knex.raw('clock_timestamp()') })
+    },
+
     /** A dry run's steps, once it is rolled back: what would have run. */
     async appendSteps (id: string, from: number, steps: readonly StepReport[]): Promise<void> {
       if (steps.length === 0) return
