@@ -37,6 +37,13 @@ t.test('a newer release recorded its revisions: ahead, placed through the record
   t.ok(isCompatiblyAhead(analysis))
 })
 
+t.test('a breaking revision under a non-breaking one is breaking: every revision a newer release applied counts, not its heads', async (t) => {
+  const analysis = analyseState(graph, state(['d'], { c: applied(['b'], { breaking: true }), d: applied(['c']) }))
+  t.same(analysis.ahead, ['c', 'd'])
+  t.same(analysis.breaking, ['c'])
+  t.ok(isCompatiblyAhead(analysis), 'ahead on top of this code, but not servable: the breaking revision decides')
+})
+
 t.test('a head nobody recorded is unknown, and nothing is compatible about it', async (t) => {
   const analysis = analyseState(graph, state(['z']))
   t.same(analysis.unknown, ['z'])
