@@ -31,3 +31,16 @@ export async function releaseDir (t: Teardown, options: { without?: readonly str
   }
   return migrations
 }
+
+/** A newer release's contract-phase revision on `parent`: breaking, so older code turns unready. */
+export function contractRevision (revision: string, parent: string): RevisionDefinition {
+  return {
+    revision,
+    downRevisions: [parent],
+    description: 'a contract phase older code cannot live with',
+    createDate: '2030-01-01T00:00:00.000Z',
+    breaking: true,
+    up: ["COMMENT ON TABLE model_runs IS 'contracted'"],
+    down: ['COMMENT ON TABLE model_runs IS NULL'],
+  }
+}

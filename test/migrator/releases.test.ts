@@ -4,20 +4,12 @@ import { upgradeAtStart } from '../../src/startup-upgrade.js'
 import { bearer, buildTestApp } from '../helpers/app.js'
 import { createParents } from '../helpers/data.js'
 import { createTestDatabase, testKnex } from '../helpers/database.js'
-import { releaseDir } from '../helpers/releases.js'
+import { contractRevision, releaseDir } from '../helpers/releases.js'
 import { belowShippedHead, shippedHead } from '../helpers/shipped.js'
 
 // Two releases of the same build on one database: the older one's migrations directory lacks
 // this build's newest revision; the newer one has it, and later a breaking revision on top.
-const contract = {
-  revision: 'contract00001',
-  downRevisions: [shippedHead],
-  description: 'a contract phase older code cannot live with',
-  createDate: '2030-01-01T00:00:00.000Z',
-  breaking: true,
-  up: ["COMMENT ON TABLE model_runs IS 'contracted'"],
-  down: ['COMMENT ON TABLE model_runs IS NULL'],
-}
+const contract = contractRevision('contract00001', shippedHead)
 const runs = 200_000
 
 const url = await createTestDatabase(t, 'releases')

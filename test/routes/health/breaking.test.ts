@@ -1,20 +1,12 @@
 import t from 'tap'
 import { bearer, buildTestApp } from '../../helpers/app.js'
 import { createTestDatabase } from '../../helpers/database.js'
-import { releaseDir } from '../../helpers/releases.js'
+import { contractRevision, releaseDir } from '../../helpers/releases.js'
 import { shippedHead } from '../../helpers/shipped.js'
 
 // A newer release applies a contract revision, then an ordinary one on top: the breaking
 // revision is not among the database's heads, and the older release must still see it.
-const contract = {
-  revision: 'contract00002',
-  downRevisions: [shippedHead],
-  description: 'a contract phase older code cannot live with',
-  createDate: '2030-01-01T00:00:00.000Z',
-  breaking: true,
-  up: ["COMMENT ON TABLE model_runs IS 'contracted'"],
-  down: ['COMMENT ON TABLE model_runs IS NULL'],
-}
+const contract = contractRevision('contract00002', shippedHead)
 const ordinary = {
   revision: 'ordinary00003',
   downRevisions: [contract.revision],
