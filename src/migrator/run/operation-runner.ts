@@ -85,9 +85,9 @@ async function underLock (context: OperationContext, run: UnderLock & { lock: Lo
     return { from: state.heads, to, dryRun: false, steps: run.steps, ahead: [] }
   }
   let to: string[] = state.heads
-  await context.knex.transaction(async (dryRun) => {
-    to = await new PlanRunner({ context, lock: run.lock, operation, steps: plan.steps, dryRun }).run(state.heads, run.steps)
-    await dryRun.rollback(dryRunRollback)
+  await context.knex.transaction(async (dryRunTransaction) => {
+    to = await new PlanRunner({ context, lock: run.lock, operation, steps: plan.steps, dryRunTransaction }).run(state.heads, run.steps)
+    await dryRunTransaction.rollback(dryRunRollback)
   }, { connection: run.lock.session }).catch((error: unknown) => {
     if (error !== dryRunRollback) throw error
   })

@@ -21,8 +21,8 @@ export interface PlanRunnerOptions {
   /** The audit row each step is recorded in, with the step. */
   readonly operation: string
   readonly steps: readonly PlanStep[]
-  /** Set for a dry run: every step runs inside it and is rolled back with it. */
-  readonly dryRun?: Knex.Transaction
+  /** Set for a dry run: the transaction every step runs inside and is rolled back with. */
+  readonly dryRunTransaction?: Knex.Transaction
 }
 
 /** Steps committed, in order, and what `alembic_version` holds after them. */
@@ -85,14 +85,14 @@ export class PlanRunner {
   private readonly lock: LockContext
   private readonly operation: string
   private readonly steps: readonly PlanStep[]
-  private readonly dryRun: Knex.Transaction | undefined
+  private readonly dryRunTransaction: Knex.Transaction | undefined
 
   constructor (options: PlanRunnerOptions) {
     this.context = options.context
     this.lock = options.lock
     this.operation = options.operation
     this.steps = options.steps
-    this.dryRun = options.dryRun
+    this.dryRunTransaction = options.dryRunTransaction
   }
 
   /** Runs the plan from `from`; each step's report goes into `done` as it commits, so a failure still knows what was done. */
@@ -127,7 +127,7 @@ export class PlanRunner {
     try {
       const committed = await this.next(position, heads)
       for (const report of committed.reports) {
-        observer?.onStep?.({ revision: report.revision, direction: report.direction, outcome: this.dryRun === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
+        observer?.onStep?.({ revision: report.revision, direction: report.direction, outcome: this.dryRunTransaction === undefined ? 'succeeded' : 'dry-run', durationMs: report.durationMs })
       }
       return committed
     } catch (error) {
@@ -139,7 +139,7 @@ export class PlanRunner {
 
   private async next (position: number, heads: readonly string[]): Promise<Committed> {
     const first = this.stepAt(position)
-    if (this.dryRun !== undefined) return this.dry(this.dryRun, position, heads)
+    if (this.dryRunTransaction !== undefined) return this.dry(this.dryRunTransaction, position, heads)
     if (!this.context.graph.get(first.revision).transactional) return this.online(position, heads)
     if (this.context.groupMs > 0) {
       for (let end = this.steps.length; end > position;) {
@@ -295,7 +295,7 @@ export class PlanRunner {
   /** A step's place in the logs. */
   private where (position: number) {
     const step = this.stepAt(position)
-    return { operation: this.operation, revision: step.revision, direction: step.direction, step: position + 1, of: this.steps.length, dryRun: this.dryRun !== undefined }
+    return { operation: this.operation, revision: step.revision, direction: step.direction, step: position + 1, of: this.steps.length, dryRun: this.dryRunTransaction !== undefined }
   }
 
   private stepAt (position: number): PlanStep {

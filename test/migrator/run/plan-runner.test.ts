@@ -57,7 +57,7 @@ async function runPlan (t: Teardown, graph: RevisionGraph, plan: { from: string[
   t.teardown(() => knex('aip_schema_operations').where({ id: operation }).delete())
   const done: StepReport[] = []
   return withMigrationLock(knex, { waitMs: 5000, instance: context.instance }, async (lock) => {
-    const runner = (dryRun?: Knex.Transaction) => new PlanRunner({ context, lock, operation, steps: plan.steps, dryRun })
+    const runner = (dryRunTransaction?: Knex.Transaction) => new PlanRunner({ context, lock, operation, steps: plan.steps, dryRunTransaction })
     try {
       if (plan.dryRun !== true) return { to: await runner().run(plan.from, done), done, logs }
       let to: string[] = []
