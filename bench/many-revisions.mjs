@@ -35,7 +35,7 @@ async function serviceBuild (n) {
   for (let i = 1; i <= n; i++) {
     const definition = { revision: idOf(i), downRevisions: [i === 1 ? shipped.heads[0] : idOf(i - 1)], description: `create t_${i}`, createDate: dateOf(i), up: [`CREATE TABLE t_${i} (id int)`], down: [`DROP TABLE t_${i}`] }
     await writeFile(join(dir, 'dist/migrations', `${idOf(i)}_create_t_${i}.js`),
-      `import { defineRevision } from '../migrator/index.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
+      `import { defineRevision } from '../migrator/revision.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
   }
   await cp(join(repository, 'package.json'), join(dir, 'package.json'))
   await symlink(join(repository, 'node_modules'), join(dir, 'node_modules'), 'dir')

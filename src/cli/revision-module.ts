@@ -8,7 +8,7 @@ export function moduleSource (definition: RevisionDefinition, header: readonly s
   const list = (items: readonly string[]) => `[${items.map(quote).join(', ')}]`
   const statements = (items: readonly string[]) => items.map((item) => `    ${quoteStatement(item)},\n`).join('')
   const comment = header.length === 0 ? '' : `/*\n${header.map((line) => ` * ${line.replace(/\*\//g, '* /')}`.trimEnd()).join('\n')}\n */\n`
-  return `import { defineRevision } from '../migrator/index.js'
+  return `import { defineRevision } from '../migrator/revision.js'
 
 ${comment}export default defineRevision({
   revision: ${quote(definition.revision)},

@@ -1,4 +1,4 @@
-import { defineRevision } from '../migrator/index.js'
+import { defineRevision } from '../migrator/revision.js'
 
 /*
  * Each list of the data API is read in keyset order, filtered by at most one equality per

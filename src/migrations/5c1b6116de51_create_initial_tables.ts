@@ -1,4 +1,4 @@
-import { defineRevision } from '../migrator/index.js'
+import { defineRevision } from '../migrator/revision.js'
 
 export default defineRevision({
   revision: '5c1b6116de51',

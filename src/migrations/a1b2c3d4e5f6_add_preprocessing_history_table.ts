@@ -1,4 +1,4 @@
-import { defineRevision } from '../migrator/index.js'
+import { defineRevision } from '../migrator/revision.js'
 
 export default defineRevision({
   revision: 'a1b2c3d4e5f6',

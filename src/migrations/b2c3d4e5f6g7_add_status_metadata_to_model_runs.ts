@@ -1,4 +1,4 @@
-import { defineRevision } from '../migrator/index.js'
+import { defineRevision } from '../migrator/revision.js'
 
 /*
  * Online-safe on a large `model_runs`: outside a transaction, each statement holds its lock

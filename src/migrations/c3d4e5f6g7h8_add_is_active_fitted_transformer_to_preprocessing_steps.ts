@@ -1,4 +1,4 @@
-import { defineRevision } from '../migrator/index.js'
+import { defineRevision } from '../migrator/revision.js'
 
 /*
  * Online-safe on a large `preprocessing_steps`: the columns' defaults are constants (no

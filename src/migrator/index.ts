@@ -1,6 +1,7 @@
 /**
  * The engine's one door: code outside `src/migrator` imports from here and nowhere else
- * (test/architecture/layers.test.ts holds it to that). Inside, `graph/` is pure (revisions,
+ * (test/architecture/layers.test.ts holds it to that), but for the revisions themselves, which
+ * import only the revision format, `revision.ts`. Inside, `graph/` is pure (revisions,
  * targets, planning, what a state means), `run/` works under the migration lock, `store/`
  * reads and writes the bookkeeping tables.
  */
@@ -13,7 +14,7 @@ export type { ExpectedPlan } from './graph/expected-plan.js'
 export { RevisionGraph } from './graph/graph.js'
 export { planFor, type Plan, type PlanInput } from './graph/plan.js'
 export type { PlanStep } from './graph/planning.js'
-export { defineRevision, statementsOf, type Revision, type RevisionDefinition } from './graph/revision.js'
+export { defineRevision, statementsOf, type Revision, type RevisionDefinition } from './revision.js'
 export { analyseState, verifyDatabaseState, type StateAnalysis } from './graph/state-analysis.js'
 export { namesTheHeads, parsedTarget, type ParsedTarget } from './graph/targets.js'
 

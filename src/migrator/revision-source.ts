@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL, fileURLToPath } from 'node:url'
 import { InvalidRevisionGraphError } from './errors.js'
-import type { Revision, RevisionDefinition } from './graph/revision.js'
+import type { Revision, RevisionDefinition } from './revision.js'
 
 /** The revisions this build ships: `src/migrations` under tests, `dist/migrations` once built. */
 export const defaultMigrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url))

@@ -26,7 +26,7 @@ const definition: RevisionDefinition = {
 
 /** The module evaluated as written, its import of the engine stood in for. */
 async function evaluate (source: string): Promise<unknown> {
-  const body = source.replace("import { defineRevision } from '../migrator/index.js'", 'const defineRevision = (definition) => definition')
+  const body = source.replace("import { defineRevision } from '../migrator/revision.js'", 'const defineRevision = (definition) => definition')
   return ((await import(`data:text/javascript,${encodeURIComponent(body)}`)) as { default: unknown }).default
 }
 

@@ -46,7 +46,7 @@ t.test('revision writes a module on top of the head that loads into a valid grap
   t.same(graph.heads, [written.revision])
   t.same(graph.get(written.revision).up, [])
   const text = await readFile(written.file, 'utf8')
-  t.match(text, "import { defineRevision } from '../migrator/index.js'")
+  t.match(text, "import { defineRevision } from '../migrator/revision.js'")
   t.match(text, "description: 'add the widgets\\' table',")
 })
 

@@ -27,7 +27,7 @@ export async function releaseDir (t: Teardown, options: { without?: readonly str
   }
   for (const definition of options.extra ?? []) {
     await writeFile(join(migrations, `${definition.revision}_test.ts`),
-      `import { defineRevision } from '../migrator/index.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
+      `import { defineRevision } from '../migrator/revision.js'\n\nexport default defineRevision(${JSON.stringify(definition, null, 2)})\n`)
   }
   return migrations
 }

@@ -1,6 +1,6 @@
 import { AmbiguousRevisionError, InvalidRevisionGraphError, UnknownRevisionError } from '../errors.js'
 import { PriorityQueue } from './priority-queue.js'
-import type { Revision } from './revision.js'
+import type { Revision } from '../revision.js'
 
 /** What the target grammar can name; an id it could not name could never be migrated to. */
 export const revisionIdPattern = '[A-Za-z0-9_]{1,64}'

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { statementsOf, type Revision } from '../graph/revision.js'
+import { statementsOf, type Revision } from '../revision.js'
 import type { StepReport } from '../store/audit.js'
 import { tables } from '../store/bookkeeping.js'
 import { recordSteps } from './records.js'

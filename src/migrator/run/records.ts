@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { StepReport } from '../store/audit.js'
 import { tables } from '../store/bookkeeping.js'
-import type { Revision } from '../graph/revision.js'
+import type { Revision } from '../revision.js'
 import { versionChannel } from '../store/version-channel.js'
 
 /** Steps that commit together, all one way, with what `alembic_version` holds after the last. */

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { AmbiguousRevisionError, InvalidRevisionGraphError, UnknownRevisionError } from '../../../src/migrator/errors.js'
 import { RevisionGraph } from '../../../src/migrator/graph/graph.js'
-import type { Revision } from '../../../src/migrator/graph/revision.js'
+import type { Revision } from '../../../src/migrator/revision.js'
 import { rev, thrown } from '../../helpers/revisions.js'
 
 const ids = (revisions: readonly Revision[]) => revisions.map((revision) => revision.revision)
