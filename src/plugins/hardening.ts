@@ -35,7 +35,6 @@ export default fp<HttpLimits>(async (fastify, limits) => {
   // After the hook above: the plugin reads each route's `config.rateLimit` in its own `onRoute`.
   await fastify.register(rateLimit, {
     global: false,
-    errorResponseBuilder: (_request, context) => problem(429, 'rate-limited', 'Too many requests',
-      `at most ${context.max} such requests a minute from one client; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
+    errorResponseBuilder: (_request, context) => problem('rate-limited', `at most ${context.max} such requests a minute from one client; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
   })
 }, { name: 'hardening' })

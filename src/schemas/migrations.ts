@@ -94,8 +94,8 @@ export const StepSchema = Type.Object({
   direction: Type.Union([Type.Literal('up'), Type.Literal('down')]),
   description: Type.String(),
   durationMs: Type.Number(),
-  tries: Type.Optional(Type.Integer({ minimum: 1, description: 'more than 1 when lock_timeout made it try again' })),
-  resumed: Type.Optional(Type.Boolean({ description: 'a revision cut off earlier, run again from its start' })),
+  tries: Type.Integer({ minimum: 1, description: 'more than 1 when lock_timeout made it try again' }),
+  resumed: Type.Boolean({ description: 'a revision cut off earlier, run again from its start' }),
   sql: Type.Array(Type.String()),
 }, { $id: 'MigrationStep' })
 

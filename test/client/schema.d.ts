@@ -892,7 +892,7 @@ export interface components {
             direction: "up" | "down";
             durationMs: number;
             /** @description a revision cut off earlier, run again from its start */
-            resumed?: boolean;
+            resumed: boolean;
             /**
              * @description a revision id
              * @example c3d4e5f6g7h8
@@ -900,7 +900,7 @@ export interface components {
             revision: string;
             sql: string[];
             /** @description more than 1 when lock_timeout made it try again */
-            tries?: number;
+            tries: number;
         };
         ModelRun: {
             /**
@@ -1128,13 +1128,20 @@ export interface components {
         };
         /** @description RFC 9457 problem details; extension fields vary by type */
         Problem: {
+            /** @description what happened, this time */
             detail: string;
             instance?: string;
+            /** @description which request to make next, where the detail alone does not say */
+            nextStep?: string;
             requestId?: string;
             status: number;
+            /** @description the same for every problem of a type */
             title: string;
-            /** @description the problem, as a relative URI reference, e.g. `unknown-revision` */
-            type: string;
+            /**
+             * @description the problem, as a relative URI reference; docs/http-errors.md says what each means
+             * @enum {string}
+             */
+            type: "malformed-request" | "bad-url" | "bad-request" | "malformed-json" | "content-length-mismatch" | "validation-failed" | "not-found" | "method-not-allowed" | "not-acceptable" | "request-timeout" | "precondition-failed" | "ctp-body-too-large" | "uri-too-long" | "unsupported-media-type" | "range-not-satisfiable" | "header-fields-too-large" | "unauthorized" | "forbidden" | "rate-limited" | "invalid-revision-graph" | "invalid-target" | "unknown-revision" | "ambiguous-revision" | "multiple-heads" | "wrong-direction" | "lock-not-acquired" | "database-state-mismatch" | "database-ahead" | "migration-failed" | "operation-not-found" | "invalid-cursor" | "stamp-not-allowed" | "shutting-down" | "pooled-migration-connection" | "plan-stale" | "plan-not-found" | "approval-required" | "plan-not-approved" | "plan-already-approved" | "plan-has-errors" | "self-approval" | "plan-mismatch" | "schema-snapshot-missing" | "drift-needs-one-revision" | "schema-not-ready" | "fitted-transformer-not-found" | "parent-not-found" | "duplicate" | "illegal-transition" | "patch-too-large" | "database-unavailable" | "database-timeout" | "internal-error";
         } & {
             [key: string]: unknown;
         };
