@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { HttpLimits } from '../config.js'
 import { problem } from '../http/problems.js'
+import { fillAbsentOptionalBody } from '../http/optional-body.js'
 import { apiSecurityHeaders } from '../http/security-headers.js'
 
 const mutating = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -21,6 +22,9 @@ export default fp<HttpLimits>(async (fastify, limits) => {
     done()
   })
 
+  // JSON routes take JSON: a text/plain body is the wrong media type (415), not a string the schema then refuses.
+  fastify.removeContentTypeParser('text/plain')
+  fastify.addHook('onRoute', fillAbsentOptionalBody)
   fastify.addHook('onRoute', (route) => {
     const methods = [route.method].flat()
     if (!methods.some((method) => mutating.has(method))) return

@@ -28,7 +28,6 @@ const planRoutes: FastifyPluginAsyncTypebox<PlanRoutesOptions> = async (fastify,
       'x-body-optional': true,
       response: { 201: Type.Ref(PlanSchema), ...problems(400, 401, 403, 404, 409) },
     },
-    preValidation: async (request) => { request.body ??= {} },
   }, async (request, reply) => {
     const direction = request.body.direction ?? 'upgrade'
     if (direction === 'downgrade') {
@@ -65,7 +64,6 @@ const planRoutes: FastifyPluginAsyncTypebox<PlanRoutesOptions> = async (fastify,
       'x-body-optional': true,
       response: { 200: Type.Ref(PlanSchema), ...problems(400, 401, 403, 404, 409) },
     },
-    preValidation: async (request) => { request.body ??= {} },
   }, async (request) => review.approve(request.params.id, requester(request), {
     override: request.body.override,
     fourEyes: options.adminTokens > 1,
