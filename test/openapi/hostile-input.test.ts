@@ -82,8 +82,10 @@ function violation (request: HostileRequest, response: LightMyRequestResponse): 
     // the SQL of the next upgrade or downgrade failed on it. Anything else at 500 or above is a bug.
     const stampedWrong = status === 500 && problem.type === 'migration-failed' && moving.has(request.operation.operationId)
     if (status >= 500 && !stampedWrong) return `answered ${status}`
-    // A mangled path ('/users/a/b') reaches no route at all: the service's 404, not the operation's.
-    const noRoute = status === 404 && typeof problem.detail === 'string' && problem.detail.startsWith('no route ')
+    // A mangled path ('/users/a/b') reaches no route at all: the service's 404, not the operation's;
+    // or the path of another operation ('/migrations/plans/' for POST), with other methods: its 405.
+    const noRoute = (status === 404 && typeof problem.detail === 'string' && problem.detail.startsWith('no route ')) ||
+      (status === 405 && problem.type === 'method-not-allowed' && typeof response.headers.allow === 'string')
     return noRoute || documented(request, status) ? null : `undocumented status ${status}`
   }
   return documented(request, status) ? null : `undocumented status ${status}`
