@@ -2065,7 +2065,7 @@ export interface operations {
                      * @description an approved plan (POST /migrations/plan): runs exactly its steps, only from the state it was made against; required with MIGRATION_APPROVAL=required
                      */
                     planId?: string;
-                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions */
                     target: string;
                 };
             };
@@ -2475,7 +2475,7 @@ export interface operations {
                 "application/json": {
                     /** @default upgrade */
                     direction?: "upgrade" | "downgrade";
-                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions */
                     target?: string;
                 };
             };
@@ -2846,7 +2846,7 @@ export interface operations {
             content: {
                 "application/json": {
                     purge?: boolean;
-                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions */
                     target: string;
                 };
             };
@@ -2970,7 +2970,7 @@ export interface operations {
                      * @description an approved plan (POST /migrations/plan): runs exactly its steps, only from the state it was made against; required with MIGRATION_APPROVAL=required
                      */
                     planId?: string;
-                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions */
                     target?: string;
                 };
             };
