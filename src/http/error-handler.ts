@@ -5,17 +5,25 @@ import { MigratorError } from '../migrator/errors.js'
 import { ReviewError } from '../review/errors.js'
 import { problemFromCatalogError, problemFromDataError, problemFromDatabaseError, problemFromMigratorError, problemFromReviewError } from './error-problems.js'
 import { problemOfFastifyError } from './fastify-errors.js'
+import { afterRefusedBody } from './refused-body.js'
 import { ProblemError, problemOf, sendProblem, type Problem } from './problems.js'
 
-/** Every error leaves as `application/problem+json`; a user's mistake is never a 500. */
-export function answerError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/**
+ * Every error leaves as `application/problem+json`; a user's mistake is never a 500. An error met
+ * before the body was read (too large, a media type not taken, no token) is answered once the
+ * body has arrived, so the client sees it (src/http/refused-body.ts).
+ */
+export function answerError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const problem = toProblem(error)
   if (problem.status >= 500) {
     request.log.error({ err: error }, problem.title)
   } else {
     request.log.info({ problem: problem.type, status: problem.status }, problem.detail)
   }
-  return sendProblem(reply, { ...problem, instance: request.url, requestId: request.id })
+  afterRefusedBody(request.raw, (complete) => {
+    if (!complete) reply.header('connection', 'close')
+    sendProblem(reply, { ...problem, instance: request.url, requestId: request.id })
+  })
 }
 
 function toProblem (error: FastifyError): Problem {
