@@ -34,3 +34,9 @@ t.test('no problem type, title or status is written on the spot outside the cata
   t.ok(files.length > 100, `${files.length} files read`)
   t.same(found, [])
 })
+
+t.test('docs/http-errors.md tells every type, with its status', async (t) => {
+  const page = await readFile(fileURLToPath(new URL('../../docs/http-errors.md', import.meta.url)), 'utf8')
+  const rows = new Map([...page.matchAll(/^\| `([a-z-]+)` \| (\d{3}) \|/gm)].map(([, type, status]) => [type, Number(status)]))
+  t.same(Object.fromEntries(rows), Object.fromEntries(Object.entries(problemTypes).map(([type, { status }]) => [type, status])))
+})
