@@ -68,7 +68,3 @@ export const problemTypes = {
 } as const satisfies Record<string, { readonly status: number, readonly title: string }>
 
 export type ProblemType = keyof typeof problemTypes
-
-export function isProblemType (value: string): value is ProblemType {
-  return Object.hasOwn(problemTypes, value)
-}

@@ -11,9 +11,10 @@ const migrationBodyLimit = 16 * 1024
 
 /**
  * Security headers on every answer, the request id echoed back, and per route: a body limit on
- * every route that takes one (unless the route set its own, like the transformer upload) and a
- * rate limit on every mutating route, the migration verbs (scope migrate or admin) tighter than
- * data writes. Registered before any route, so its `onRoute` hook sees them all.
+ * every route that takes one (unless the route set its own, like the transformer upload), a
+ * missing optional body taken as `{}`, and a rate limit on every mutating route, the migration
+ * verbs (scope migrate or admin) tighter than data writes. Registered before any route, so its
+ * `onRoute` hooks see them all.
  */
 export default fp<HttpLimits>(async (fastify, limits) => {
   // A callback hook: an async one costs every request a promise, probes included.
