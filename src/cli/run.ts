@@ -2,6 +2,7 @@ import { defaultGroupMs, defaultLockRetryPolicy, MigratorError } from '../migrat
 import { ReviewError } from '../review/errors.js'
 import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
 import { commands } from './commands.js'
+import { nextStepInCli } from './next-steps.js'
 import { stepLine } from './format.js'
 import { overview, parseInvocation, UsageError, verbs, type Invocation } from './usage.js'
 
@@ -45,8 +46,8 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
       streams.stderr.write(`aip-schema: ${error.message}\n`)
       return exitCodes.usage
     }
-    const problem = problemOf(error)
-    streams.stderr.write(json ? `${JSON.stringify(problem, null, 2)}\n` : `FAILED: ${problem.detail}\n`)
+    const problem = withNextStep(problemOf(error))
+    streams.stderr.write(json ? `${JSON.stringify(problem, null, 2)}\n` : `FAILED: ${problem.detail}\n${problem.nextStep === undefined ? '' : `Next: ${String(problem.nextStep)}\n`}`)
     return problem.type === 'lock-not-acquired' ? exitCodes.lockNotHad : exitCodes.failure
   } finally {
     await (opened as SchemaApi | null)?.close()
@@ -99,6 +100,13 @@ function problemOf (error: unknown): CliProblem {
   if (error instanceof MigratorError || error instanceof ReviewError) return engineProblem(error)
   const code = (error as NodeJS.ErrnoException).code
   return { type: 'error', detail: (error as Error).message || String(code ?? error), ...(code === undefined ? {} : { code }) }
+}
+
+/** The service says what to do next in requests; here it is said in commands, whichever transport failed. */
+function withNextStep (problem: CliProblem): CliProblem {
+  const { nextStep: _overHttp, ...rest } = problem
+  const nextStep = nextStepInCli(problem)
+  return { ...rest, type: problem.type, detail: problem.detail, ...(nextStep === null ? {} : { nextStep }) }
 }
 
 /** The kind names the problem, as the service's `type` does; the error's fields go beside its message. */

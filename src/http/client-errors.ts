@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import type { Problem } from './problems.js'
+import { problemOf, type Problem } from './problems.js'
 import { apiSecurityHeaders } from './security-headers.js'
 
 // Not `import { STATUS_CODES } from 'node:http'`: node:http's ES module facade reads every export,
@@ -15,7 +15,7 @@ const { STATUS_CODES } = process.getBuiltinModule('node:http')
 export function answerClientError (this: FastifyInstance, error: NodeJS.ErrnoException, socket: Duplex): void {
   // The peer is gone: nobody to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return
-  const problem = problemOf(error.code)
+  const problem = problemOfCode(error.code)
   this.log.info({ code: error.code, status: problem.status }, problem.detail)
   if (socket.writable) {
     const body = JSON.stringify(problem)
@@ -31,12 +31,8 @@ export function answerClientError (this: FastifyInstance, error: NodeJS.ErrnoExc
   socket.destroy(error)
 }
 
-function problemOf (code: string | undefined): Problem {
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return { type: 'request-timeout', title: 'Request timeout', status: 408, detail: 'the request did not arrive in full within the server\'s time limit' }
-  }
-  if (code === 'HPE_HEADER_OVERFLOW') {
-    return { type: 'header-fields-too-large', title: 'Request header fields too large', status: 431, detail: 'the request line and headers together pass the server\'s size limit' }
-  }
-  return { type: 'malformed-request', title: 'Bad request', status: 400, detail: 'the request is not valid HTTP/1.1' }
+function problemOfCode (code: string | undefined): Problem {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return problemOf('request-timeout', 'the request did not arrive in full within the server\'s time limit')
+  if (code === 'HPE_HEADER_OVERFLOW') return problemOf('header-fields-too-large', 'the request line and headers together pass the server\'s size limit')
+  return problemOf('malformed-request', 'the request is not valid HTTP/1.1')
 }

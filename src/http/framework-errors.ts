@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { sendProblem } from '../plugins/problem-details.js'
+import { problemOf, sendProblem, type Problem } from './problems.js'
 
-const refusals: Record<string, { type: string, title: string, detail: string }> = {
-  FST_ERR_BAD_URL: { type: 'bad-url', title: 'Bad request', detail: 'the path is not valid percent-encoded UTF-8' },
-  FST_ERR_MAX_PARAM_LENGTH: { type: 'uri-too-long', title: 'URI too long', detail: 'a path parameter is longer than the router accepts' },
+const refusals: Readonly<Record<string, Problem>> = {
+  FST_ERR_BAD_URL: problemOf('bad-url', 'the path is not valid percent-encoded UTF-8'),
+  FST_ERR_MAX_PARAM_LENGTH: problemOf('uri-too-long', 'a path parameter is longer than the router accepts'),
 }
 
 /**
@@ -11,8 +11,7 @@ const refusals: Record<string, { type: string, title: string, detail: string }> 
  * in a JSON shape of its own. The path is not echoed: it may be 100 kB long.
  */
 export function answerFrameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const status = error.statusCode ?? 500
-  const refusal = refusals[error.code] ?? { type: 'internal-error', title: 'Internal server error', detail: 'the server failed to answer; the log has the details' }
-  request.log.info({ code: error.code, status }, refusal.detail)
-  sendProblem(reply, { ...refusal, status, requestId: request.id })
+  const refusal = refusals[error.code] ?? problemOf('internal-error', 'the server failed to answer; the log has the details')
+  request.log.info({ code: error.code, status: refusal.status }, refusal.detail)
+  sendProblem(reply, { ...refusal, requestId: request.id })
 }

@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { FastifyInstance, FastifySchema } from 'fastify'
+import { isMailbox } from './email-format.js'
 
 /**
  * JSON bodies are validated as sent: `{ "target": 12 }` is a client's mistake, not the
@@ -8,8 +9,8 @@ import type { FastifyInstance, FastifySchema } from 'fastify'
  */
 export function installValidators (app: FastifyInstance): void {
   const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false } as const
-  const strict = addFormats.default(new Ajv({ ...common, coerceTypes: false }))
-  const coercing = addFormats.default(new Ajv({ ...common, coerceTypes: 'array' }))
+  const strict = addFormats.default(new Ajv({ ...common, coerceTypes: false })).addFormat('email', isMailbox)
+  const coercing = addFormats.default(new Ajv({ ...common, coerceTypes: 'array' })).addFormat('email', isMailbox)
   // Ajv knows a schema it compiled by the object: routes that repeat one (a `{ $ref }` body, the same
   // query) each bring their own, and each would be compiled again at start-up.
   const compiled = new Map<string, ValidateFunction>()
@@ -31,7 +32,7 @@ export function installValidators (app: FastifyInstance): void {
 }
 
 /** Deeper than this, JSON.stringify or PostgreSQL's jsonb parser would run out of stack: a 500 for a client's mistake. */
-const maxDepth = 100
+export const maxDepth = 100
 
 /**
  * What Ajv cannot see but PostgreSQL refuses: U+0000 in text or jsonb, and JSON nested past any

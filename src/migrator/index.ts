@@ -11,12 +11,12 @@ export { defaultMigrationsDir, loadRevisions, toRevision } from './revision-sour
 export { SchemaMigrator, type HistoryEntry, type HistoryPage, type MigrateRequest, type MigrationResult, type MigratorLogger, type MigratorOptions, type SchemaStatus, type StampRequest, type StateView } from './schema-migrator.js'
 
 export type { ExpectedPlan } from './graph/expected-plan.js'
-export { RevisionGraph } from './graph/graph.js'
+export { RevisionGraph, revisionIdPattern } from './graph/graph.js'
 export { planFor, type Plan, type PlanInput } from './graph/plan.js'
 export type { PlanStep } from './graph/planning.js'
 export { defineRevision, statementsOf, type Revision, type RevisionDefinition } from './revision.js'
 export { analyseState, verifyDatabaseState, type StateAnalysis } from './graph/state-analysis.js'
-export { namesTheHeads, parsedTarget, type ParsedTarget } from './graph/targets.js'
+export { namesTheHeads, parsedTarget, parseTarget, type ParsedTarget } from './graph/targets.js'
 
 export { defaultGroupMs } from './run/plan-runner.js'
 export { defaultLockRetryPolicy, isLockTimeout, lockRetryDelayMs, type LockRetryPolicy } from './run/lock-retry.js'

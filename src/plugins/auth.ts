@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
+import { bearerSecret } from '../auth/bearer.js'
 import { createTokenVerifier, grants, type ApiToken, type Scope } from '../auth/tokens.js'
 import { problem } from '../http/problems.js'
 
@@ -21,8 +22,6 @@ export interface AuthPluginOptions {
   readonly disabled: boolean
 }
 
-const bearer = /^Bearer +(\S+)$/i
-
 export default fp<AuthPluginOptions>(async (fastify, options) => {
   fastify.decorateRequest('actor', 'anonymous')
   fastify.decorateRequest('grantedScope', null)
@@ -37,16 +36,16 @@ export default fp<AuthPluginOptions>(async (fastify, options) => {
       request.grantedScope = 'admin'
       return
     }
-    const match = bearer.exec(request.headers.authorization ?? '')
-    const held = match?.[1] === undefined ? null : verify(match[1])
+    const secret = bearerSecret(request.headers.authorization)
+    const held = secret === null ? null : verify(secret)
     if (held === null) {
       reply.header('www-authenticate', 'Bearer realm="aip-schema"')
-      throw problem(401, 'unauthorized', 'Unauthorized', match === null ? 'an Authorization: Bearer <token> header is required' : 'the token is not known')
+      throw problem('unauthorized', secret === null ? 'an Authorization: Bearer <token> header is required' : 'the token is not known')
     }
     request.actor = held
     request.grantedScope = held
     if (!grants(held, required)) {
-      throw problem(403, 'forbidden', 'Forbidden', `this route needs the '${required}' scope; the token has '${held}'`, { requiredScope: required })
+      throw problem('forbidden', `this route needs the '${required}' scope; the token has '${held}'`, { requiredScope: required })
     }
   }
   fastify.addHook('onRoute', (route) => {

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { HttpLimits } from '../config.js'
 import { problem } from '../http/problems.js'
+import { fillAbsentOptionalBody } from '../http/optional-body.js'
 import { apiSecurityHeaders } from '../http/security-headers.js'
 
 const mutating = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -10,9 +11,10 @@ const migrationBodyLimit = 16 * 1024
 
 /**
  * Security headers on every answer, the request id echoed back, and per route: a body limit on
- * every route that takes one (unless the route set its own, like the transformer upload) and a
- * rate limit on every mutating route, the migration verbs (scope migrate or admin) tighter than
- * data writes. Registered before any route, so its `onRoute` hook sees them all.
+ * every route that takes one (unless the route set its own, like the transformer upload), a
+ * missing optional body taken as `{}`, and a rate limit on every mutating route, the migration
+ * verbs (scope migrate or admin) tighter than data writes. Registered before any route, so its
+ * `onRoute` hooks see them all.
  */
 export default fp<HttpLimits>(async (fastify, limits) => {
   // A callback hook: an async one costs every request a promise, probes included.
@@ -21,6 +23,9 @@ export default fp<HttpLimits>(async (fastify, limits) => {
     done()
   })
 
+  // JSON routes take JSON: a text/plain body is the wrong media type (415), not a string the schema then refuses.
+  fastify.removeContentTypeParser('text/plain')
+  fastify.addHook('onRoute', fillAbsentOptionalBody)
   fastify.addHook('onRoute', (route) => {
     const methods = [route.method].flat()
     if (!methods.some((method) => mutating.has(method))) return
@@ -35,7 +40,6 @@ export default fp<HttpLimits>(async (fastify, limits) => {
   // After the hook above: the plugin reads each route's `config.rateLimit` in its own `onRoute`.
   await fastify.register(rateLimit, {
     global: false,
-    errorResponseBuilder: (_request, context) => problem(429, 'rate-limited', 'Too many requests',
-      `at most ${context.max} such requests a minute from one client; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
+    errorResponseBuilder: (_request, context) => problem('rate-limited', `at most ${context.max} such requests a minute from one client; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
   })
 }, { name: 'hardening' })

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
+import { maxDepth } from '../http/validation.js'
 import { problems } from '../schemas/common.js'
 
 /** Registered before any route: the document is generated from their TypeBox schemas. */
@@ -11,7 +12,9 @@ export default fp(async (fastify) => {
       info: {
         title: 'aip-schema',
         version: '0.1.0',
-        description: "Owns the AI Playground database schema: Alembic's semantics on Knex's migrator, and the data endpoints.",
+        description: "Owns the AI Playground database schema: Alembic's semantics on Knex's migrator, and the data endpoints.\n\n" +
+          `No string a request carries, in its path, query or body, keys included, may contain U+0000 (PostgreSQL cannot store it), and a JSON body nests at most ${maxDepth} levels: either is a 400 \`validation-failed\` naming the field. ` +
+          'Errors are RFC 9457 problem details; `Problem.type` lists every type the service answers.',
         license: { name: 'MIT', identifier: 'MIT' },
         contact: { name: 'aip-schema maintainers' },
       },

@@ -26,8 +26,7 @@ export default fp(async (fastify) => {
     // A newer release's revisions stand on this code's: what they stand on counts as applied.
     if (migrator.viewOf(state).analysis.applied.has(required)) return
     const { heads } = state
-    throw problem(503, 'schema-not-ready', 'The database schema is not ready',
-      `this endpoint needs revision ${required}; the database is at ${heads.length === 0 ? 'base' : heads.join(', ')}`,
+    throw problem('schema-not-ready', `this endpoint needs revision ${required}; the database is at ${heads.length === 0 ? 'base' : heads.join(', ')}`,
       { currentRevisions: heads, requiredRevision: required })
   }
 

@@ -20,7 +20,7 @@ export default fp(async (fastify) => {
   let draining = false
   // Callback hooks: they run on every request, and an async one costs each a promise.
   fastify.addHook('onRequest', (_request, _reply, done) => {
-    done(draining ? problem(503, 'shutting-down', 'The service is shutting down', 'this instance is shutting down; retry against another replica') : undefined)
+    done(draining ? problem('shutting-down', 'this instance is shutting down; retry against another replica') : undefined)
   })
   // Requests under way when the drain began answer too, and a kept-alive connection would hold the close open.
   fastify.addHook('onSend', (_request, reply, payload, done) => {

@@ -1,6 +1,7 @@
 /**
- * Plans and approvals: one family, structured fields, no HTTP (src/http/problems.ts maps each
- * `kind` to a status). A plan that no longer matches the database is the engine's own
+ * Plans and approvals: one family, structured fields, no HTTP (src/http/error-problems.ts maps
+ * each `kind` to a problem type). A message says what happened; what to do next is the adapter's
+ * to say, in its own terms (a request, a command). A plan that no longer matches the database is the engine's own
  * `PlanStaleError`: only the engine can tell, under the migration lock.
  */
 export abstract class ReviewError extends Error {
@@ -30,7 +31,7 @@ export class ApprovalRequiredError extends ReviewError {
   readonly direction: 'upgrade' | 'downgrade'
   readonly kind = 'approval-required'
   constructor (direction: 'upgrade' | 'downgrade') {
-    super(`MIGRATION_APPROVAL=required: ${direction === 'upgrade' ? 'an upgrade' : 'a downgrade'} needs the planId of an approved plan (POST /migrations/plan, then POST /migrations/plans/{id}/approve)`)
+    super(`MIGRATION_APPROVAL=required: ${direction === 'upgrade' ? 'an upgrade' : 'a downgrade'} needs an approved plan, and none was named`)
     this.direction = direction
   }
 }
@@ -39,7 +40,7 @@ export class PlanNotApprovedError extends ReviewError {
   readonly planId: string
   readonly kind = 'plan-not-approved'
   constructor (planId: string) {
-    super(`plan ${planId} is not approved: an admin approves it with POST /migrations/plans/${planId}/approve`)
+    super(`plan ${planId} is not approved`)
     this.planId = planId
   }
 }
@@ -62,7 +63,7 @@ export class PlanHasErrorsError extends ReviewError {
   readonly errors: number
   readonly kind = 'plan-has-errors'
   constructor (planId: string, errors: number) {
-    super(`plan ${planId} has ${errors} unacknowledged error finding${errors === 1 ? '' : 's'}: approve it with { "override": "<reason>" }, or acknowledge them in the revisions`)
+    super(`plan ${planId} has ${errors} unacknowledged error finding${errors === 1 ? '' : 's'}`)
     this.planId = planId
     this.errors = errors
   }

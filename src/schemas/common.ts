@@ -1,12 +1,18 @@
 import { Type, type TSchema } from '@sinclair/typebox'
+import { problemTypes, type ProblemType } from '../http/problem-types.js'
 
 export const ProblemSchema = Type.Object({
-  type: Type.String({ description: 'the problem, as a relative URI reference, e.g. `unknown-revision`' }),
-  title: Type.String(),
+  type: Type.Unsafe<ProblemType>({
+    type: 'string',
+    enum: Object.keys(problemTypes),
+    description: 'the problem, as a relative URI reference; docs/http-errors.md says what each means',
+  }),
+  title: Type.String({ description: 'the same for every problem of a type' }),
   status: Type.Integer(),
-  detail: Type.String(),
+  detail: Type.String({ description: 'what happened, this time' }),
   instance: Type.Optional(Type.String()),
   requestId: Type.Optional(Type.String()),
+  nextStep: Type.Optional(Type.String({ description: 'which request to make next, where the detail alone does not say' })),
 }, { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details; extension fields vary by type' })
 
 export const ProblemRef = Type.Ref(ProblemSchema)

@@ -1,12 +1,17 @@
 import { Type } from '@sinclair/typebox'
+import { revisionIdPattern } from '../migrator/index.js'
 
 export const RevisionIdSchema = Type.String({ description: 'a revision id', examples: ['c3d4e5f6g7h8'] })
 const Revisions = Type.Array(RevisionIdSchema)
 
+/** The engine's grammar for a target (src/migrator/targets.ts), for clients to check before they send. */
+const targetPattern = `^(?!heads[+-])(?:head|heads|base|${revisionIdPattern}|(?:${revisionIdPattern})?[+-][1-9][0-9]{0,5})$`
+
 export const TargetSchema = Type.String({
   minLength: 1,
   maxLength: 200,
-  description: "Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N`",
+  pattern: targetPattern,
+  description: "Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions",
 })
 
 export const InterruptedSchema = Type.Object({
@@ -94,8 +99,8 @@ export const StepSchema = Type.Object({
   direction: Type.Union([Type.Literal('up'), Type.Literal('down')]),
   description: Type.String(),
   durationMs: Type.Number(),
-  tries: Type.Optional(Type.Integer({ minimum: 1, description: 'more than 1 when lock_timeout made it try again' })),
-  resumed: Type.Optional(Type.Boolean({ description: 'a revision cut off earlier, run again from its start' })),
+  tries: Type.Integer({ minimum: 1, description: 'more than 1 when lock_timeout made it try again' }),
+  resumed: Type.Boolean({ description: 'a revision cut off earlier, run again from its start' }),
   sql: Type.Array(Type.String()),
 }, { $id: 'MigrationStep' })
 

@@ -3,7 +3,7 @@ import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { IllegalTransitionError, InvalidCursorError, ParentNotFoundError } from '../../src/data/errors.js'
-import { problemFromDataError } from '../../src/http/problems.js'
+import { problemFromDataError } from '../../src/http/error-problems.js'
 
 const src = fileURLToPath(new URL('../../src/', import.meta.url))
 
@@ -71,4 +71,18 @@ t.test('a data error becomes a problem naming where in the request its field was
   t.same(problemFromDataError(new IllegalTransitionError('completed', 'running')), {
     type: 'illegal-transition', title: 'Illegal status transition', status: 409, detail: 'a model run cannot go from completed to running', from: 'completed', to: 'running',
   })
+})
+
+t.test('src/http is what plugins and routes stand on, never the other way round', async (t) => {
+  const imports = await importsOf('http')
+  t.ok(imports.length > 0, `${imports.length} imports read`)
+  t.same(imports.filter(({ specifier }) => /(?:^|\/)(?:plugins|routes)\//.test(specifier)), [])
+})
+
+t.test('the Authorization header is read in src/auth alone', async (t) => {
+  const outside = (await Promise.all(['review', 'routes', 'plugins', 'http'].map(importsOf))).flat()
+  const files = [...new Set(outside.map(({ file }) => file))]
+  const parsing = await Promise.all(files.map(async (file) => /Bearer \+|\/\^Bearer/.test(await readFile(join(src, file), 'utf8')) ? file : null))
+  t.ok(files.length > 0, `${files.length} files read`)
+  t.same(parsing.filter((file) => file !== null), [])
 })

@@ -47,7 +47,8 @@ t.test('plan prints each finding under its statement, sized by the live table', 
 t.test('approve, refuse without a plan, stale after another replica, then apply', async (t) => {
   const refused = await cli(['upgrade'], tokens.migrate)
   t.equal(refused.code, 1)
-  t.match(refused.stderr, /FAILED: MIGRATION_APPROVAL=required: an upgrade needs the planId of an approved plan/)
+  t.match(refused.stderr, /FAILED: MIGRATION_APPROVAL=required: an upgrade needs an approved plan, and none was named\nNext: aip-schema plan, an admin runs aip-schema approve <planId>, then aip-schema upgrade --plan <planId>\n/)
+  t.notMatch(refused.stderr, /POST /, 'the service\'s next step, in requests, is not the CLI\'s')
 
   const stale = (await cli(['plan', '--json'], tokens.admin)).json()
   const self = await cli(['approve', stale.id, '--override', 'mine'], tokens.admin)
@@ -55,7 +56,7 @@ t.test('approve, refuse without a plan, stale after another replica, then apply'
   t.match(self.stderr, /another admin token must approve it/)
   const withoutOverride = await cli(['approve', stale.id], 'second-admin-token')
   t.equal(withoutOverride.code, 1)
-  t.match(withoutOverride.stderr, /has 2 unacknowledged error findings/)
+  t.match(withoutOverride.stderr, new RegExp(`has 2 unacknowledged error findings\nNext: aip-schema approve ${stale.id} --override "<reason>"`))
   const approved = await cli(['approve', stale.id, '--override', 'maintenance window'], 'second-admin-token')
   t.equal(approved.code, 0, approved.stderr)
   t.match(approved.stdout, /^Approved by admin at \S+, overriding its errors: maintenance window\nApply it with: aip-schema upgrade --plan /)

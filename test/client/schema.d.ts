@@ -894,7 +894,7 @@ export interface components {
             direction: "up" | "down";
             durationMs: number;
             /** @description a revision cut off earlier, run again from its start */
-            resumed?: boolean;
+            resumed: boolean;
             /**
              * @description a revision id
              * @example c3d4e5f6g7h8
@@ -902,7 +902,7 @@ export interface components {
             revision: string;
             sql: string[];
             /** @description more than 1 when lock_timeout made it try again */
-            tries?: number;
+            tries: number;
         };
         ModelRun: {
             /**
@@ -1130,13 +1130,20 @@ export interface components {
         };
         /** @description RFC 9457 problem details; extension fields vary by type */
         Problem: {
+            /** @description what happened, this time */
             detail: string;
             instance?: string;
+            /** @description which request to make next, where the detail alone does not say */
+            nextStep?: string;
             requestId?: string;
             status: number;
+            /** @description the same for every problem of a type */
             title: string;
-            /** @description the problem, as a relative URI reference, e.g. `unknown-revision` */
-            type: string;
+            /**
+             * @description the problem, as a relative URI reference; docs/http-errors.md says what each means
+             * @enum {string}
+             */
+            type: "malformed-request" | "bad-url" | "bad-request" | "malformed-json" | "content-length-mismatch" | "validation-failed" | "not-found" | "method-not-allowed" | "not-acceptable" | "request-timeout" | "precondition-failed" | "ctp-body-too-large" | "uri-too-long" | "unsupported-media-type" | "range-not-satisfiable" | "header-fields-too-large" | "unauthorized" | "forbidden" | "rate-limited" | "invalid-revision-graph" | "invalid-target" | "unknown-revision" | "ambiguous-revision" | "multiple-heads" | "wrong-direction" | "lock-not-acquired" | "database-state-mismatch" | "database-ahead" | "migration-failed" | "operation-not-found" | "invalid-cursor" | "stamp-not-allowed" | "shutting-down" | "pooled-migration-connection" | "plan-stale" | "plan-not-found" | "approval-required" | "plan-not-approved" | "plan-already-approved" | "plan-has-errors" | "self-approval" | "plan-mismatch" | "schema-snapshot-missing" | "drift-needs-one-revision" | "schema-not-ready" | "fitted-transformer-not-found" | "parent-not-found" | "duplicate" | "illegal-transition" | "patch-too-large" | "database-unavailable" | "database-timeout" | "internal-error";
         } & {
             [key: string]: unknown;
         };
@@ -2060,7 +2067,7 @@ export interface operations {
                      * @description an approved plan (POST /migrations/plan): runs exactly its steps, only from the state it was made against; required with MIGRATION_APPROVAL=required
                      */
                     planId?: string;
-                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions */
                     target: string;
                 };
             };
@@ -2470,7 +2477,7 @@ export interface operations {
                 "application/json": {
                     /** @default upgrade */
                     direction?: "upgrade" | "downgrade";
-                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions */
                     target?: string;
                 };
             };
@@ -2841,7 +2848,7 @@ export interface operations {
             content: {
                 "application/json": {
                     purge?: boolean;
-                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions */
                     target: string;
                 };
             };
@@ -2965,7 +2972,7 @@ export interface operations {
                      * @description an approved plan (POST /migrations/plan): runs exactly its steps, only from the state it was made against; required with MIGRATION_APPROVAL=required
                      */
                     planId?: string;
-                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix, `+N`, `-N`, `<rev>+N`, `<rev>-N` */
+                    /** @description Alembic's grammar: `head`, `heads`, `base`, an id or unique prefix (up to 64 letters, digits or underscores), `+N`, `-N`, `<rev>+N`, `<rev>-N` with N from 1 to 999999; `heads` takes no step, as it may be several revisions */
                     target?: string;
                 };
             };

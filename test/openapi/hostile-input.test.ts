@@ -65,6 +65,8 @@ const hintsFor: HintsFor = (operation) => {
 }
 
 const statuses = new Map<number, number>()
+const problemTypesSeen = new Set<string>()
+const documentedTypes = new Set((document as unknown as { components: { schemas: { Problem: { properties: { type: { enum: string[] } } } } } }).components.schemas.Problem.properties.type.enum)
 
 /** What is wrong with the answer, or null when nothing is. */
 function violation (request: HostileRequest, response: LightMyRequestResponse): string | null {
@@ -74,12 +76,16 @@ function violation (request: HostileRequest, response: LightMyRequestResponse): 
     if (!/^application\/problem\+json/.test(String(response.headers['content-type']))) return `an error as ${response.headers['content-type']}`
     const problem = response.json<{ type?: unknown, title?: unknown, status?: unknown, detail?: unknown }>()
     if (typeof problem.type !== 'string' || typeof problem.title !== 'string' || problem.status !== status) return 'a problem without type, title or its status'
+    if (!documentedTypes.has(problem.type)) return `problem type ${problem.type}, which the document's Problem.type does not list`
+    problemTypesSeen.add(problem.type)
     // The contract's one 5xx a request may cause: a stamp said the schema was where it is not, and
     // the SQL of the next upgrade or downgrade failed on it. Anything else at 500 or above is a bug.
     const stampedWrong = status === 500 && problem.type === 'migration-failed' && moving.has(request.operation.operationId)
     if (status >= 500 && !stampedWrong) return `answered ${status}`
-    // A mangled path ('/users/a/b') reaches no route at all: the service's 404, not the operation's.
-    const noRoute = status === 404 && typeof problem.detail === 'string' && problem.detail.startsWith('no route ')
+    // A mangled path ('/users/a/b') reaches no route at all: the service's 404, not the operation's;
+    // or the path of another operation ('/migrations/plans/' for POST), with other methods: its 405.
+    const noRoute = (status === 404 && typeof problem.detail === 'string' && problem.detail.startsWith('no route ')) ||
+      (status === 405 && problem.type === 'method-not-allowed' && typeof response.headers.allow === 'string')
     return noRoute || documented(request, status) ? null : `undocumented status ${status}`
   }
   return documented(request, status) ? null : `undocumented status ${status}`
@@ -132,5 +138,6 @@ t.test('the process is still up and no prototype was polluted', async (t) => {
   t.equal((await app.inject({ url: '/health/ready' })).statusCode, 200, 'the data database is still at head')
   t.same(Object.keys(Object.prototype), [])
   t.equal(({} as Record<string, unknown>).polluted, undefined)
+  t.comment(`problem types: ${[...problemTypesSeen].sort().join(' ')}`)
   t.comment(`statuses: ${[...statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`).join(' ')}`)
 })

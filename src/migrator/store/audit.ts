@@ -30,8 +30,11 @@ export interface OperationError {
   readonly lastDone?: string | null
 }
 
-/** A step as the audit log shows it: its SQL only when asked for. */
-export type OperationStep = Omit<StepReport, 'sql'> & { readonly sql?: string[] }
+/**
+ * A step as the audit log shows it: its SQL only when asked for; `tries` and `resumed` are missing
+ * from steps recorded before they were.
+ */
+export type OperationStep = Omit<StepReport, 'sql' | 'tries' | 'resumed'> & { readonly sql?: string[], readonly tries?: number, readonly resumed?: boolean }
 
 export interface Operation {
   readonly id: string

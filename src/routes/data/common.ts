@@ -18,5 +18,5 @@ export function found<T> (record: T | null, what: string, id: string): T {
 }
 
 export function notFound (what: string, id: string) {
-  return problem(404, 'not-found', 'Not found', `no ${what} has id ${id}`)
+  return problem('not-found', `no ${what} has id ${id}`)
 }

@@ -18,7 +18,7 @@ const fittedTransformer: FastifyPluginAsyncTypebox<FittedTransformerRoutesOption
   const requiresRevision = revisions.preprocessingStepTransformer
   const url = '/preprocessing-steps/:id/fitted-transformer'
   const etag = (sha256: string) => `"${sha256}"`
-  const none = (id: string) => problem(404, 'fitted-transformer-not-found', 'Not found', `preprocessing step ${id} has no fitted transformer`)
+  const none = (id: string) => problem('fitted-transformer-not-found', `preprocessing step ${id} has no fitted transformer`)
 
   // Encapsulated: only these routes take octet-stream. Fastify refuses a larger Content-Length
   // before reading, and stops reading a chunked body at the route's bodyLimit.
@@ -38,8 +38,8 @@ const fittedTransformer: FastifyPluginAsyncTypebox<FittedTransformerRoutesOption
     },
   }, async (request, reply) => {
     const { body } = request
-    if (!Buffer.isBuffer(body)) throw problem(415, 'unsupported-media-type', 'Unsupported media type', 'send the transformer as application/octet-stream')
-    if (body.length === 0) throw problem(400, 'validation-failed', 'Invalid request', 'body is empty', { field: 'body' })
+    if (!Buffer.isBuffer(body)) throw problem('unsupported-media-type', 'send the transformer as application/octet-stream')
+    if (body.length === 0) throw problem('validation-failed', 'body is empty', { field: 'body' })
     const sha256 = await steps.putFittedTransformer(request.params.id, body)
     if (sha256 === null) throw notFound('preprocessing step', request.params.id)
     return reply.code(204).header('etag', etag(sha256)).send(null)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { bearerSecret } from '../../auth/bearer.js'
 import { grants } from '../../auth/tokens.js'
 import { problem } from '../../http/problems.js'
 import { tokenFingerprint } from '../../review/requester.js'
@@ -14,7 +15,7 @@ export interface PlanRoutesOptions {
 /** Review before apply: a plan runs nothing and takes no lock; approving it is an admin's. */
 const planRoutes: FastifyPluginAsyncTypebox<PlanRoutesOptions> = async (fastify, options) => {
   const { review } = fastify
-  const requester = (request: { actor: string, headers: { authorization?: string } }) => ({ actor: request.actor, token: tokenFingerprint(request.headers.authorization) })
+  const requester = (request: { actor: string, headers: { authorization?: string } }) => ({ actor: request.actor, token: tokenFingerprint(bearerSecret(request.headers.authorization)) })
 
   fastify.post('/migrations/plan', {
     config: { scope: 'migrate' },
@@ -27,14 +28,13 @@ const planRoutes: FastifyPluginAsyncTypebox<PlanRoutesOptions> = async (fastify,
       'x-body-optional': true,
       response: { 201: Type.Ref(PlanSchema), ...problems(400, 401, 403, 404, 409) },
     },
-    preValidation: async (request) => { request.body ??= {} },
   }, async (request, reply) => {
     const direction = request.body.direction ?? 'upgrade'
     if (direction === 'downgrade') {
       if (request.grantedScope === null || !grants(request.grantedScope, 'admin')) {
-        throw problem(403, 'forbidden', 'Forbidden', `a downgrade plan needs the 'admin' scope; the token has '${request.grantedScope ?? 'none'}'`, { requiredScope: 'admin' })
+        throw problem('forbidden', `a downgrade plan needs the 'admin' scope; the token has '${request.grantedScope ?? 'none'}'`, { requiredScope: 'admin' })
       }
-      if (request.body.target === undefined) throw problem(400, 'validation-failed', 'Invalid request', 'body.target is required for a downgrade plan', { field: 'body.target' })
+      if (request.body.target === undefined) throw problem('validation-failed', 'body.target is required for a downgrade plan', { field: 'body.target' })
     }
     const plan = await review.plan({ target: request.body.target ?? 'head', direction }, requester(request))
     return reply.code(201).header('location', `/migrations/plans/${plan.id}`).send(plan)
@@ -64,7 +64,6 @@ const planRoutes: FastifyPluginAsyncTypebox<PlanRoutesOptions> = async (fastify,
       'x-body-optional': true,
       response: { 200: Type.Ref(PlanSchema), ...problems(400, 401, 403, 404, 409) },
     },
-    preValidation: async (request) => { request.body ??= {} },
   }, async (request) => review.approve(request.params.id, requester(request), {
     override: request.body.override,
     fourEyes: options.adminTokens > 1,

@@ -42,8 +42,6 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       'x-body-optional': true,
       response: { 200: Type.Ref(MigrationResultSchema), 202: Type.Ref(OperationSchema), ...migrationErrors },
     },
-    // A deploy job's bare `POST /migrations/upgrade` means "to head".
-    preValidation: async (request) => { request.body ??= {} },
   }, async (request, reply) => {
     const { target, dryRun = false, async = false, planId } = request.body
     const migrateRequest = await cleared(request.actor, { direction: 'upgrade', target: planId === undefined ? target ?? 'head' : target, dryRun, planId })

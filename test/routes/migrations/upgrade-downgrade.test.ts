@@ -97,7 +97,7 @@ t.test('downgrade -1, then to a revision, then to base', async (t) => {
 
 t.test('bad targets', async (t) => {
   const cases: Array<[string, string, object, number, string]> = [
-    ['syntax', '/migrations/upgrade', { target: '++1' }, 400, 'invalid-target'],
+    ['syntax, refused by the schema\'s pattern', '/migrations/upgrade', { target: '++1' }, 400, 'validation-failed'],
     ['unknown revision', '/migrations/upgrade', { target: 'ffffffffffff' }, 404, 'unknown-revision'],
     ['walks off the graph', '/migrations/upgrade', { target: '+9' }, 400, 'invalid-target'],
     ['downgrade below base', '/migrations/downgrade', { target: '-1' }, 400, 'invalid-target'],
