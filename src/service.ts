@@ -39,6 +39,7 @@ async function main (): Promise<void> {
     await app.drain(config.shutdownGraceMs)
     await app.close()
     await embedded?.stop()
+    app.log.info('stopped')
   })
   try {
     const upgraded = !config.migrateOnStart || await upgradeAtStart(app)
