@@ -6,12 +6,13 @@ import type { EmbeddedDatabase } from './embedded/embedded-postgres.js'
 // again. Enabled before they load, hence the dynamic imports below; where it cannot be written
 // (a read-only root filesystem) the service starts as it would without it.
 enableCompileCache()
-const [{ default: closeWithGrace }, { buildApp }, { ConfigError, loadConfig }, { loggerOptions }, { MigratorError, ShuttingDownError }, { retryUpgradeAtStart, upgradeAtStart }] = await Promise.all([
+const [{ default: closeWithGrace }, { buildApp }, { ConfigError, loadConfig }, { loggerOptions }, { MigratorError, ShuttingDownError }, { logStartBanner }, { retryUpgradeAtStart, upgradeAtStart }] = await Promise.all([
   import('close-with-grace'),
   import('./app.js'),
   import('./config.js'),
-  import('./logging.js'),
+  import('./logging/options.js'),
   import('./migrator/errors.js'),
+  import('./start-banner.js'),
   import('./startup-upgrade.js'),
 ])
 
@@ -28,7 +29,7 @@ async function main (): Promise<void> {
     databaseUrl: config.databaseUrl ?? (embedded as EmbeddedDatabase).url,
     migrationDatabaseUrl: config.migrationDatabaseUrl ?? undefined,
     config,
-    logger: loggerOptions(config.logLevel),
+    logger: loggerOptions(config.logLevel, config.logFormat),
   })
   const startupRetry = new AbortController()
   // Past the grace period a migration is rolled back, which takes moments; this is the hard stop.
@@ -44,6 +45,7 @@ async function main (): Promise<void> {
   try {
     const upgraded = !config.migrateOnStart || await upgradeAtStart(app)
     await app.listen({ host: config.host, port: config.port })
+    await logStartBanner(app, config)
     // A database that is not up yet is waited for while serving: live, not ready.
     if (!upgraded) retryUpgradeAtStart(app, startupRetry.signal).catch((error: unknown) => app.log.error({ err: error }, 'the start-up upgrade stopped'))
   } catch (error) {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
+import { engineLogger } from '../logging/summarised.js'
 import { RevisionGraph } from '../migrator/graph.js'
 import { SchemaMigrator } from '../migrator/migrator.js'
 import type { MigratorObserver } from '../migrator/observer.js'
@@ -34,7 +35,7 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
     lockRetry: definedOnly(options.lockRetry ?? {}),
     groupMs: options.groupMs,
     statementTimeoutMs: options.statementTimeoutMs,
-    logger: fastify.log,
+    logger: engineLogger(fastify.log),
     observer: options.observer,
     assertDirectConnection: () => fastify.migrationConnection.assertDirect(),
   })

@@ -12,7 +12,9 @@ const contentType = 'application/problem+json; charset=utf-8'
 export default fp(async (fastify) => {
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error)
-    if (problem.status >= 500) {
+    // A ProblemError is answered on purpose (schema not ready, shutting down): whoever throws it
+    // says so once, not an error line per request.
+    if (problem.status >= 500 && !(error instanceof ProblemError)) {
       request.log.error({ err: error }, problem.title)
     } else {
       request.log.info({ problem: problem.type, status: problem.status }, problem.detail)
