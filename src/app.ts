@@ -50,7 +50,7 @@ export interface AppOptions {
   readonly dataApi?: boolean
 }
 
-/** The application; it never listens (src/server.ts does), so tests build it and inject. */
+/** The application; it never listens (src/service.ts does), so tests build it and inject. */
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,

@@ -41,6 +41,7 @@ const EnvSchema = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' }
   ),
+  LOG_FORMAT: Type.Optional(Type.Union([Type.Literal('pretty'), Type.Literal('json')])),
   API_TOKENS: Type.Optional(Type.String()),
   AUTH_DISABLED: Type.Boolean({ default: false }),
   MIGRATE_ON_START: Type.Optional(Type.Boolean()),
@@ -75,6 +76,8 @@ export interface Config {
   readonly host: string
   readonly port: number
   readonly logLevel: string
+  /** `pretty` by default when standard output is a terminal, else `json`. */
+  readonly logFormat: LogFormat
   readonly auth: { readonly disabled: boolean, readonly tokens: readonly ApiToken[] }
   readonly migrateOnStart: boolean
   readonly lock: LockSettings
@@ -107,7 +110,9 @@ export interface DatabaseLimits {
   readonly schemaStateRefreshMs: number
 }
 
-export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+export type LogFormat = 'pretty' | 'json'
+
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, terminal = process.stdout.isTTY === true): Config {
   let parsed: Env
   try {
     parsed = envSchema<Env>({ schema: EnvSchema, data: env, dotenv: false })
@@ -134,6 +139,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     host: parsed.HOST,
     port: parsed.PORT,
     logLevel: parsed.LOG_LEVEL,
+    logFormat: parsed.LOG_FORMAT ?? (terminal ? 'pretty' : 'json'),
     auth: { disabled: authDisabled, tokens },
     migrateOnStart: parsed.MIGRATE_ON_START ?? databaseUrl === null,
     lock: {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
+import { withEngineStepsSummarised } from './logging/summarised.js'
 import { MigrationFailedError } from './migrator/index.js'
 import { isDatabaseUnavailable } from './database/pg-errors.js'
 
@@ -10,12 +11,24 @@ import { isDatabaseUnavailable } from './database/pg-errors.js'
  */
 export async function upgradeAtStart (app: FastifyInstance): Promise<boolean> {
   try {
-    const result = await app.migrator.upgrade({ target: 'heads', actor: 'startup' })
+    const before = await app.migrator.status()
+    if (before.pending.length > 0 && before.ahead.length === 0) {
+      app.log.info({ current: before.current, heads: before.heads, pending: before.pending },
+        `upgrading the schema from ${revisions(before.current)} to head ${revisions(before.heads)}: ${count(before.pending.length)} pending`)
+    }
+    const started = performance.now()
+    // A line before and one after, not one per lock, step started and step done: LOG_LEVEL=debug shows those.
+    const result = await withEngineStepsSummarised(() => app.migrator.upgrade({ target: 'heads', actor: 'startup' }))
+    const durationMs = Math.round(performance.now() - started)
     if (result.ahead.length > 0) {
       // An older release beside a newer one's database (rolling deploy or rollback): serve, do not retry.
       app.log.info({ current: result.from, ahead: result.ahead }, 'the database is ahead of this release; serving as it is')
+    } else if (result.steps.length === 0) {
+      app.log.info({ heads: result.to }, `schema at head ${revisions(result.to)}`)
     } else {
-      app.log.info({ from: result.from, to: result.to, steps: result.steps.length }, 'schema at head')
+      const steps = result.steps.map(({ revision, durationMs }) => ({ revision, durationMs: Math.round(durationMs) }))
+      app.log.info({ from: result.from, to: result.to, steps, durationMs },
+        `schema at head ${revisions(result.to)}: ${count(steps.length)} applied in ${durationMs} ms (${steps.map((step) => `${step.revision} ${step.durationMs} ms`).join(', ')})`)
     }
     return true
   } catch (error) {
@@ -44,6 +57,14 @@ export async function retryUpgradeAtStart (app: FastifyInstance, signal: AbortSi
     }
     delayMs = Math.min(delayMs * 2, 5000)
   }
+}
+
+function revisions (heads: readonly string[]): string {
+  return heads.length === 0 ? 'base' : heads.join(', ')
+}
+
+function count (revisionCount: number): string {
+  return `${revisionCount} revision${revisionCount === 1 ? '' : 's'}`
 }
 
 function unreachable (error: unknown): boolean {

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import { parseApiTokens } from '../src/auth/tokens.js'
 import type { HttpLimits } from '../src/config.js'
-import { loggerOptions } from '../src/logging.js'
+import { loggerOptions } from '../src/logging/options.js'
 import { bearer, tokens } from './helpers/app.js'
 import { createTestDatabase } from './helpers/database.js'
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { runCli } from './run.js'
+import { exitOnUnsupportedNode } from '../node-version.js'
 
+exitOnUnsupportedNode()
+const { runCli } = await import('./run.js')
 process.exitCode = await runCli(process.argv.slice(2), process.env, process)

@@ -15,7 +15,9 @@ import { ProblemError, problemOf, sendProblem, type Problem } from './problems.j
  */
 export function answerError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const problem = toProblem(error)
-  if (problem.status >= 500) {
+  // A ProblemError is answered on purpose (schema not ready, shutting down): whoever throws it
+  // says so once, not an error line per request.
+  if (problem.status >= 500 && !(error instanceof ProblemError)) {
     request.log.error({ err: error }, problem.title)
   } else {
     request.log.info({ problem: problem.type, status: problem.status }, problem.detail)

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
+import { engineLogger } from '../logging/summarised.js'
 import { loadRevisions, type MigratorObserver, RevisionGraph, SchemaMigrator } from '../migrator/index.js'
 
 declare module 'fastify' {
@@ -31,7 +32,7 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
     lockRetry: definedOnly(options.lockRetry ?? {}),
     groupMs: options.groupMs,
     statementTimeoutMs: options.statementTimeoutMs,
-    logger: fastify.log,
+    logger: engineLogger(fastify.log),
     observer: options.observer,
     assertDirectConnection: () => fastify.migrationConnection.assertDirect(),
   })

@@ -21,11 +21,21 @@ const schemaMissing = new Set(['42P01', '42703'])
  */
 export default fp(async (fastify) => {
   const { migrator, schemaState } = fastify
+  /** Per revision routes need, the heads the last warning about it named: one warning per state, not per request. */
+  const warned = new Map<string, string>()
 
   function assertApplied (required: string, state: DatabaseState): void {
-    // A newer release's revisions stand on this code's: what they stand on counts as applied.
-    if (migrator.viewOf(state).analysis.applied.has(required)) return
     const { heads } = state
+    // A newer release's revisions stand on this code's: what they stand on counts as applied.
+    if (migrator.viewOf(state).analysis.applied.has(required)) {
+      warned.delete(required)
+      return
+    }
+    if (warned.get(required) !== heads.join(',')) {
+      warned.set(required, heads.join(','))
+      fastify.log.warn({ currentRevisions: heads, requiredRevision: required },
+        `routes that need revision ${required} answer 503 schema-not-ready until the schema is upgraded: the database is at ${heads.length === 0 ? 'base' : heads.join(', ')}`)
+    }
     throw problem('schema-not-ready', `this endpoint needs revision ${required}; the database is at ${heads.length === 0 ? 'base' : heads.join(', ')}`,
       { currentRevisions: heads, requiredRevision: required })
   }

@@ -44,7 +44,9 @@ t.test('the image runs the Node.js major CI tests on, one the package supports',
   t.ok(major >= 24, `Node.js ${major}: not past its end of life`)
   const ci = await readFile(join(root, '.ci', 'run'), 'utf8')
   t.equal(Number(/^node_major=(\d+)$/m.exec(ci)?.[1]), major, '.ci/run runs the suite on the image\'s Node.js')
-  const { engines } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { engines: { node: string } }
+  const { engines, devDependencies } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { engines: { node: string }, devDependencies: Record<string, string> }
+  // npm's scripts (`npm start`, `npm test`) run the registry's `node` package from node_modules/.bin, whatever the machine's own Node is.
+  t.equal(Number(/^\^(\d+)\./.exec(devDependencies.node ?? '')?.[1]), major, `npm's scripts run the image's Node.js: devDependency node ${devDependencies.node}`)
   const minimum = /^>=(\d+)\.(\d+)$/.exec(engines.node)
   t.ok(minimum !== null && Number(minimum[1]) <= major && Number(minimum[1]) >= 22, `engines ${engines.node} admits the image's Node.js and no release past its end of life`)
 })
