@@ -200,6 +200,7 @@ async function executeObserved (context: OperationContext, at: Pick<PlanRun, 'pl
       onStepStart: (position) => {
         const step = whereOf(position)
         context.logger.info(step, `${step.direction === 'up' ? 'upgrading' : 'downgrading'} ${step.revision}`)
+        context.observer?.onStepStart?.({ revision: step.revision, direction: step.direction, step: step.step, of: step.of, dryRun: step.dryRun })
       },
       onGroupStopped: (stopped) => context.logger.info({ operation, revision: stopped.revision, reason: stopped.reason }, groupStoppedMessage(stopped, context.groupMs)),
       onRetry: (retry) => context.logger.warn({ ...where, try: retry.try, retryInMs: retry.delayMs, blockers: retry.blockers },
