@@ -64,7 +64,8 @@ const EnvSchema = Type.Object({
 })
 type Env = Static<typeof EnvSchema>
 
-export interface Config {
+/** What both the service and the command line read: the databases and how to migrate them. */
+export interface MigrationSettings {
   /** Unset: the embedded PostgreSQL kept in `dataDir`. */
   readonly databaseUrl: string | null
   /**
@@ -73,18 +74,22 @@ export interface Config {
    */
   readonly migrationDatabaseUrl: string | null
   readonly dataDir: string
+  readonly lock: LockSettings
+  readonly database: Pick<DatabaseLimits, 'migrationStatementTimeoutMs'>
+  readonly review: ReviewSettings
+}
+
+export interface Config extends MigrationSettings {
   readonly host: string
   readonly port: number
   readonly logLevel: string
   readonly auth: { readonly disabled: boolean, readonly tokens: readonly ApiToken[] }
   readonly migrateOnStart: boolean
-  readonly lock: LockSettings
   readonly fittedTransformerMaxBytes: number
   /** How long a shutdown lets the revision under way finish before rolling it back. */
   readonly shutdownGraceMs: number
   readonly http: HttpLimits
   readonly database: DatabaseLimits
-  readonly review: ReviewSettings
 }
 
 export interface LockSettings {
@@ -108,19 +113,12 @@ export interface DatabaseLimits {
   readonly schemaStateRefreshMs: number
 }
 
+/** The service's settings: the schema's, then what the service refuses to start with. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
-  let parsed: Env
-  try {
-    parsed = envSchema<Env>({ schema: EnvSchema, data: env, dotenv: false })
-  } catch (error) {
-    throw new ConfigError(`invalid configuration: ${(error as Error).message}`)
-  }
-  const databaseUrl = parsed.DATABASE_URL ?? null
-  if (databaseUrl !== null) assertPostgresUrl(databaseUrl, 'DATABASE_URL')
-  const migrationDatabaseUrl = parsed.MIGRATION_DATABASE_URL ?? null
-  if (migrationDatabaseUrl !== null) {
-    if (databaseUrl === null) throw new ConfigError('invalid configuration: MIGRATION_DATABASE_URL is set without DATABASE_URL (the embedded database needs neither)')
-    assertPostgresUrl(migrationDatabaseUrl, 'MIGRATION_DATABASE_URL')
+  const parsed = parseEnv(env)
+  const { databaseUrl, migrationDatabaseUrl } = databaseUrlsOf(parsed)
+  if (migrationDatabaseUrl !== null && databaseUrl === null) {
+    throw new ConfigError('invalid configuration: MIGRATION_DATABASE_URL is set without DATABASE_URL (the embedded database needs neither)')
   }
   const tokens = parseApiTokens(parsed.API_TOKENS ?? '')
   if (tokens.length === 0 && !parsed.AUTH_DISABLED && !(databaseUrl === null && isLoopback(parsed.HOST))) {
@@ -129,21 +127,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   // The embedded database on loopback with no tokens is a developer's own machine: `npm start` just works.
   const authDisabled = parsed.AUTH_DISABLED || tokens.length === 0
   return {
-    databaseUrl,
-    migrationDatabaseUrl,
-    dataDir: parsed.DATA_DIR,
+    ...migrationSettingsOf(parsed),
     host: parsed.HOST,
     port: parsed.PORT,
     logLevel: parsed.LOG_LEVEL,
     auth: { disabled: authDisabled, tokens },
     migrateOnStart: parsed.MIGRATE_ON_START ?? databaseUrl === null,
-    lock: {
-      waitMs: parsed.MIGRATION_LOCK_WAIT_MS,
-      lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS,
-      retries: parsed.MIGRATION_LOCK_RETRIES,
-      retryBaseMs: parsed.MIGRATION_LOCK_RETRY_BASE_MS,
-      groupMs: parsed.MIGRATION_GROUP_MS,
-    },
     fittedTransformerMaxBytes: parsed.FITTED_TRANSFORMER_MAX_BYTES,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
     http: {
@@ -157,8 +146,48 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       poolAcquireTimeoutMs: parsed.DATABASE_POOL_ACQUIRE_TIMEOUT_MS,
       schemaStateRefreshMs: parsed.SCHEMA_STATE_REFRESH_MS,
     },
+  }
+}
+
+/**
+ * What the command line migrates with, read by the service's own schema from the same
+ * environment. Only the service's start rules are left out: a deploy job may hold
+ * MIGRATION_DATABASE_URL alone, and the command line serves no tokens.
+ */
+export function loadMigrationSettings (env: NodeJS.ProcessEnv = process.env): MigrationSettings {
+  return migrationSettingsOf(parseEnv(env))
+}
+
+function parseEnv (env: NodeJS.ProcessEnv): Env {
+  try {
+    return envSchema<Env>({ schema: EnvSchema, data: env, dotenv: false })
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`)
+  }
+}
+
+function migrationSettingsOf (parsed: Env): MigrationSettings {
+  return {
+    ...databaseUrlsOf(parsed),
+    dataDir: parsed.DATA_DIR,
+    lock: {
+      waitMs: parsed.MIGRATION_LOCK_WAIT_MS,
+      lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS,
+      retries: parsed.MIGRATION_LOCK_RETRIES,
+      retryBaseMs: parsed.MIGRATION_LOCK_RETRY_BASE_MS,
+      groupMs: parsed.MIGRATION_GROUP_MS,
+    },
+    database: { migrationStatementTimeoutMs: parsed.MIGRATION_STATEMENT_TIMEOUT_MS },
     review: { approvalRequired: parsed.MIGRATION_APPROVAL === 'required', largeTableRows: parsed.LINT_LARGE_TABLE_ROWS },
   }
+}
+
+function databaseUrlsOf (parsed: Env): Pick<MigrationSettings, 'databaseUrl' | 'migrationDatabaseUrl'> {
+  const databaseUrl = parsed.DATABASE_URL ?? null
+  if (databaseUrl !== null) assertPostgresUrl(databaseUrl, 'DATABASE_URL')
+  const migrationDatabaseUrl = parsed.MIGRATION_DATABASE_URL ?? null
+  if (migrationDatabaseUrl !== null) assertPostgresUrl(migrationDatabaseUrl, 'MIGRATION_DATABASE_URL')
+  return { databaseUrl, migrationDatabaseUrl }
 }
 
 function isLoopback (host: string): boolean {
