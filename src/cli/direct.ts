@@ -2,21 +2,18 @@ import { hostname, userInfo } from 'node:os'
 import { MigratorError } from '../migrator/errors.js'
 import { RevisionGraph } from '../migrator/graph.js'
 import type { MigratorLogger } from '../migrator/migrator.js'
+import type { MigratorObserver } from '../migrator/observer.js'
 import { loadRevisions } from '../migrator/source.js'
 import { verifyDatabaseState } from '../migrator/compatibility.js'
-import type { SchemaApi, StepListener } from './api.js'
+import type { MigrationSettings } from '../config.js'
+import type { ProgressReporter, SchemaApi } from './api.js'
 import type { Engine } from './engine.js'
 import type { ReviewService } from '../review/service.js'
-import type { ReviewSettings } from '../review/types.js'
 
 export interface DirectOptions {
   readonly databaseUrl: string
-  readonly review: ReviewSettings
-  readonly lockWaitMs: number
-  readonly lockTimeoutMs: number
-  readonly lockRetry: { readonly retries: number, readonly baseMs: number }
-  readonly groupMs: number
-  readonly onStep: StepListener
+  readonly settings: MigrationSettings
+  readonly progress: ProgressReporter
   readonly onWarning: (message: string) => void
 }
 
@@ -26,10 +23,10 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   const instance = `${hostname()}:${process.pid} (cli)`
   const actor = `cli:${userName()}`
   let opened: Promise<Engine> | null = null
-  const engine = () => (opened ??= import('./engine.js').then(({ openEngine }) => openEngine(graph, { ...options, instance, logger: stepLogger(graph, options) })))
+  const engine = () => (opened ??= import('./engine.js').then(({ openEngine }) => openEngine(graph, { databaseUrl: options.databaseUrl, settings: options.settings, instance, logger: warningLogger(options), observer: progressObserver(graph, options.progress) })))
   const migrator = async () => (await engine()).migrator
   let reviewing: Promise<ReviewService> | null = null
-  const review = () => (reviewing ??= Promise.all([engine(), import('../review/service.js')]).then(([{ knex }, { createReviewService }]) => createReviewService(knex, graph, options.review)))
+  const review = () => (reviewing ??= Promise.all([engine(), import('../review/service.js')]).then(([{ knex }, { createReviewService }]) => createReviewService(knex, graph, options.settings.review)))
   const requester = { actor, token: null }
   return {
     current: async () => (await migrator()).status(),
@@ -51,7 +48,7 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
       }
     },
     upgrade: async (body) => {
-      if (body.planId !== undefined || options.review.approvalRequired) {
+      if (body.planId !== undefined || options.settings.review.approvalRequired) {
         const cleared = await (await review()).clear({ direction: 'upgrade', target: body.target, dryRun: body.dryRun, planId: body.planId })
         return (await migrator()).upgrade({ target: cleared.target, dryRun: body.dryRun, expected: cleared.expected, actor: cleared.planId === null ? actor : `${actor} (plan ${cleared.planId})` })
       }
@@ -99,15 +96,20 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   }
 }
 
-/** The engine logs each step as it starts; that is the progress line. */
-function stepLogger (graph: RevisionGraph, options: DirectOptions): MigratorLogger {
+/** The engine tells each step as it starts: that is the progress shown. */
+function progressObserver (graph: RevisionGraph, progress: ProgressReporter): MigratorObserver {
   return {
-    info (object) {
-      const context = object as { revision?: string, direction?: 'up' | 'down', step?: number, of?: number, durationMs?: number }
-      if (context.revision === undefined || context.direction === undefined || context.step === undefined || context.of === undefined || 'durationMs' in context) return
-      const revision = graph.get(context.revision)
-      options.onStep({ revision: revision.revision, downRevisions: revision.downRevisions, description: revision.description, direction: context.direction, index: context.step, of: context.of })
+    onStepStart ({ revision: id, direction, step, of }) {
+      const revision = graph.get(id)
+      progress.stepStarted({ revision: id, downRevisions: revision.downRevisions, description: revision.description, direction, index: step, of })
     },
+  }
+}
+
+/** The engine's warnings (a newer release ahead, a retry on lock_timeout) are the user's to read; its other logs are for a service's log. */
+function warningLogger (options: DirectOptions): MigratorLogger {
+  return {
+    info () {},
     warn (_object, message) { options.onWarning(message) },
     error () {},
   }

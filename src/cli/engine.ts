@@ -1,6 +1,8 @@
 import knexFactory, { type Knex } from 'knex'
+import type { MigrationSettings } from '../config.js'
 import type { RevisionGraph } from '../migrator/graph.js'
 import { SchemaMigrator, type MigratorLogger } from '../migrator/migrator.js'
+import type { MigratorObserver } from '../migrator/observer.js'
 
 export interface Engine {
   readonly knex: Knex
@@ -9,16 +11,15 @@ export interface Engine {
 
 export interface EngineOptions {
   readonly databaseUrl: string
+  readonly settings: MigrationSettings
   readonly instance: string
-  readonly lockWaitMs: number
-  readonly lockTimeoutMs: number
-  readonly lockRetry: { readonly retries: number, readonly baseMs: number }
-  readonly groupMs: number
   readonly logger: MigratorLogger
+  readonly observer: MigratorObserver
 }
 
 /** Knex and the engine: loaded only by a verb that needs more than the no-op upgrade's one statement. */
 export function openEngine (graph: RevisionGraph, options: EngineOptions): Engine {
+  const { lock } = options.settings
   // One connection for the verb, one for the migration lock's session.
   const knex = knexFactory({
     client: 'pg',
@@ -32,11 +33,13 @@ export function openEngine (graph: RevisionGraph, options: EngineOptions): Engin
     knex,
     graph,
     instance: options.instance,
-    lockWaitMs: options.lockWaitMs,
-    lockTimeoutMs: options.lockTimeoutMs,
-    lockRetry: options.lockRetry,
-    groupMs: options.groupMs,
+    lockWaitMs: lock.waitMs,
+    lockTimeoutMs: lock.lockTimeoutMs,
+    lockRetry: { retries: lock.retries, baseMs: lock.retryBaseMs },
+    groupMs: lock.groupMs,
+    statementTimeoutMs: options.settings.database.migrationStatementTimeoutMs,
     logger: options.logger,
+    observer: options.observer,
   })
   return { knex, migrator }
 }

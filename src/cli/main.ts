@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { runCli } from './run.js'
 
-process.exitCode = await runCli(process.argv.slice(2), process.env, process)
+// Exit with the verb's code now: an embedded PostgreSQL started for the verb leaves an exit hook that would end the process with 0.
+process.exit(await runCli(process.argv.slice(2), process.env, process))

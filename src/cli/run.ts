@@ -1,15 +1,16 @@
+import { ConfigError } from '../config-error.js'
 import { MigratorError } from '../migrator/errors.js'
-import { defaultLockRetryPolicy } from '../migrator/lock-retry.js'
-import { defaultGroupMs } from '../migrator/group.js'
 import { ReviewError } from '../review/errors.js'
-import { CliFailure, type CliProblem, type SchemaApi, type StepListener } from './api.js'
+import { CliFailure, type CliProblem, type ProgressReporter, type SchemaApi } from './api.js'
 import { commands } from './commands.js'
-import { stepLine } from './format.js'
+import { openCliDatabase } from './database.js'
+import { isLiveTerminal, lineProgress, terminalProgress, type Progress } from './progress.js'
 import { overview, parseInvocation, UsageError, verbs, type Invocation } from './usage.js'
 
 export interface Streams {
   readonly stdout: { write (text: string): unknown }
-  readonly stderr: { write (text: string): unknown }
+  /** A terminal (`process.stderr` on one) gets live progress; anything else a line per step. */
+  readonly stderr: { write (text: string): unknown, readonly isTTY?: boolean }
 }
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, lockNotHad: 3 } as const
@@ -29,21 +30,23 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
     return exitCodes.ok
   }
   const { verb, json } = invocation
-  const onStep: StepListener = (step) => streams.stderr.write(`${stepLine(step)}\n`)
+  const progress = progressFor(streams, env, json)
   let opened: SchemaApi | null = null
   try {
-    const open = verbs[verb].local ? null : transport(invocation, env, onStep, streams)
+    const open = verbs[verb].local ? null : transport(invocation, env, progress, streams)
     const api = async () => {
       if (open === null) throw new Error(`${verb} needs no database`)
       opened ??= await open()
       return opened
     }
     const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api, env })
+    progress.end(true)
     streams.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
     if (output.stderr !== undefined) streams.stderr.write(output.stderr)
     return output.exitCode ?? exitCodes.ok
   } catch (error) {
-    if (error instanceof UsageError) {
+    progress.end(false)
+    if (error instanceof UsageError || error instanceof ConfigError) {
       streams.stderr.write(`aip-schema: ${error.message}\n`)
       return exitCodes.usage
     }
@@ -55,44 +58,38 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
   }
 }
 
-function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: NodeJS.ProcessEnv, onStep: StepListener, streams: Streams): () => Promise<SchemaApi> {
+/** Live on a terminal; otherwise (a pipe, a log, `--json`) Alembic's line per step, as it always was. */
+function progressFor (streams: Streams, env: NodeJS.ProcessEnv, json: boolean): Progress {
+  const { stderr } = streams
+  if (!json && isLiveTerminal(stderr, env)) return terminalProgress(stderr as NodeJS.WriteStream)
+  return lineProgress((text) => stderr.write(text))
+}
+
+function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: NodeJS.ProcessEnv, progress: ProgressReporter, streams: Streams): () => Promise<SchemaApi> {
   if (invocation.url !== null) {
     const baseUrl = invocation.url
     if (!/^https?:\/\//.test(baseUrl)) throw new UsageError(`--url must be an http:// or https:// URL, not '${baseUrl}'`)
-    return async () => (await import('./remote.js')).openRemote({ baseUrl, token: env.AIP_SCHEMA_TOKEN ?? null, onStep })
+    return async () => (await import('./remote.js')).openRemote({ baseUrl, token: env.AIP_SCHEMA_TOKEN ?? null, progress })
   }
-  // The verbs take the migration lock and write the bookkeeping: they need the direct connection.
-  const databaseUrl = env.MIGRATION_DATABASE_URL === undefined || env.MIGRATION_DATABASE_URL === '' ? env.DATABASE_URL : env.MIGRATION_DATABASE_URL
-  if (databaseUrl === undefined || databaseUrl === '') {
-    throw new UsageError(`${invocation.verb} needs DATABASE_URL (or MIGRATION_DATABASE_URL) set, or --url <service> to go through a running service`)
+  return async () => {
+    // The service's own settings, read by its own schema: the command line migrates as the service would.
+    const settings = (await import('../config.js')).loadMigrationSettings(env)
+    const database = await openCliDatabase(settings)
+    // Which database, said once where a person reads it; `--json` keeps stderr to the problem.
+    if (!invocation.json) streams.stderr.write(`Database: ${database.description}\n`)
+    try {
+      const api = await (await import('./direct.js')).openDirect({
+        databaseUrl: database.url,
+        settings,
+        progress,
+        onWarning: (message) => streams.stderr.write(`WARNING: ${message}\n`),
+      })
+      return { ...api, close: () => api.close().finally(() => database.release()) }
+    } catch (error) {
+      await database.release()
+      throw error
+    }
   }
-  const lockWaitMs = milliseconds(env, 'MIGRATION_LOCK_WAIT_MS', 30_000)
-  const lockTimeoutMs = milliseconds(env, 'MIGRATION_LOCK_TIMEOUT_MS', 10_000)
-  const lockRetry = { retries: whole(env, 'MIGRATION_LOCK_RETRIES', defaultLockRetryPolicy.retries), baseMs: milliseconds(env, 'MIGRATION_LOCK_RETRY_BASE_MS', defaultLockRetryPolicy.baseMs) }
-  const groupMs = milliseconds(env, 'MIGRATION_GROUP_MS', defaultGroupMs)
-  const review = { approvalRequired: env.MIGRATION_APPROVAL === 'required', largeTableRows: whole(env, 'LINT_LARGE_TABLE_ROWS', 100_000) }
-  return async () => (await import('./direct.js')).openDirect({
-    databaseUrl,
-    review,
-    lockWaitMs,
-    lockTimeoutMs,
-    lockRetry,
-    groupMs,
-    onStep,
-    onWarning: (message) => streams.stderr.write(`WARNING: ${message}\n`),
-  })
-}
-
-function milliseconds (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  return whole(env, name, fallback, ' of milliseconds')
-}
-
-/** A whole number from the environment: a count, or with `unit` a measure. */
-function whole (env: NodeJS.ProcessEnv, name: string, fallback: number, unit = ''): number {
-  const value = env[name]
-  if (value === undefined || value === '') return fallback
-  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number${unit}, not '${value}'`)
-  return Number(value)
 }
 
 /** Every failure prints as a problem: the service's own, or the engine's error told the same way. */
