@@ -2,8 +2,7 @@ import envSchema from 'env-schema'
 import { Type, type Static } from '@sinclair/typebox'
 import { parseApiTokens, type ApiToken } from './auth/tokens.js'
 import { ConfigError } from './config-error.js'
-import { defaultLockRetryPolicy } from './migrator/lock-retry.js'
-import { defaultGroupMs } from './migrator/group.js'
+import { migratorDefaults } from './migrator/defaults.js'
 import { defaultReviewSettings, type ReviewSettings } from './review/types.js'
 
 export { ConfigError }
@@ -11,7 +10,7 @@ export { ConfigError }
 /** Used by apps built without these settings (tests, benchmarks, the OpenAPI generator). */
 export const defaultDatabaseLimits: DatabaseLimits = {
   statementTimeoutMs: 5000,
-  migrationStatementTimeoutMs: 0,
+  migrationStatementTimeoutMs: migratorDefaults.statementTimeoutMs,
   poolAcquireTimeoutMs: 2000,
   schemaStateRefreshMs: 5000,
 }
@@ -45,11 +44,11 @@ const EnvSchema = Type.Object({
   API_TOKENS: Type.Optional(Type.String()),
   AUTH_DISABLED: Type.Boolean({ default: false }),
   MIGRATE_ON_START: Type.Optional(Type.Boolean()),
-  MIGRATION_LOCK_WAIT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
-  MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
-  MIGRATION_LOCK_RETRIES: Type.Integer({ default: defaultLockRetryPolicy.retries, minimum: 0, maximum: 100 }),
-  MIGRATION_LOCK_RETRY_BASE_MS: Type.Integer({ default: defaultLockRetryPolicy.baseMs, minimum: 1 }),
-  MIGRATION_GROUP_MS: Type.Integer({ default: defaultGroupMs, minimum: 0 }),
+  MIGRATION_LOCK_WAIT_MS: Type.Integer({ default: migratorDefaults.lockWaitMs, minimum: 0 }),
+  MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: migratorDefaults.lockTimeoutMs, minimum: 0 }),
+  MIGRATION_LOCK_RETRIES: Type.Integer({ default: migratorDefaults.lockRetry.retries, minimum: 0, maximum: 100 }),
+  MIGRATION_LOCK_RETRY_BASE_MS: Type.Integer({ default: migratorDefaults.lockRetry.baseMs, minimum: 1 }),
+  MIGRATION_GROUP_MS: Type.Integer({ default: migratorDefaults.groupMs, minimum: 0 }),
   FITTED_TRANSFORMER_MAX_BYTES: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 20_000, minimum: 0 }),
   JSON_BODY_LIMIT_BYTES: Type.Integer({ default: defaultHttpLimits.jsonBodyLimitBytes, minimum: 1 }),

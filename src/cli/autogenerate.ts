@@ -9,7 +9,7 @@ import { generateMigration, type GeneratedPhase } from '../catalog/sql-generator
 import { diffOtherObjects, introspectOtherObjects, type OtherObject } from '../catalog/unsupported.js'
 import { MigratorError } from '../migrator/errors.js'
 import { RevisionGraph } from '../migrator/graph.js'
-import { SchemaMigrator } from '../migrator/migrator.js'
+import { createMigrator, type SchemaMigrator } from '../migrator/migrator.js'
 import type { RevisionDefinition } from '../migrator/revision.js'
 import { toRevision } from '../migrator/source.js'
 import { verifyDatabaseState } from '../migrator/compatibility.js'
@@ -60,7 +60,6 @@ interface Desired {
   readonly others: OtherObject[]
 }
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
 const actor = 'autogenerate'
 
 /**
@@ -148,7 +147,7 @@ async function readSqlFile (graph: RevisionGraph, databaseUrl: string, file: str
 }
 
 function migratorOn (knex: Knex, graph: RevisionGraph): SchemaMigrator {
-  return new SchemaMigrator({ knex, graph, instance: actor, lockWaitMs: 30_000, lockTimeoutMs: 10_000, logger: quiet })
+  return createMigrator({ knex, graph, instance: actor })
 }
 
 async function verifying (direction: 'up' | 'down', run: () => Promise<unknown>): Promise<void> {

@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex'
 import type { MigrationSettings } from '../config.js'
 import type { RevisionGraph } from '../migrator/graph.js'
-import { SchemaMigrator, type MigratorLogger } from '../migrator/migrator.js'
+import { createMigrator, type MigratorLogger, type SchemaMigrator } from '../migrator/migrator.js'
 import type { MigratorObserver } from '../migrator/observer.js'
 
 export interface Engine {
@@ -29,7 +29,7 @@ export function openEngine (graph: RevisionGraph, options: EngineOptions): Engin
     // A failed step reaches the user once, as the engine's error, not again through Knex's console logger.
     log: { warn: ignore, error: ignore, deprecate: ignore, debug: ignore },
   })
-  const migrator = new SchemaMigrator({
+  const migrator = createMigrator({
     knex,
     graph,
     instance: options.instance,
