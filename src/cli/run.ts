@@ -1,9 +1,9 @@
 import { ConfigError } from '../config-error.js'
-import { MigratorError } from '../migrator/errors.js'
-import { ReviewError } from '../review/errors.js'
-import { CliFailure, type CliProblem, type ProgressReporter, type SchemaApi } from './api.js'
+import type { ProgressReporter, SchemaApi } from './api.js'
 import { commands } from './commands.js'
-import { openCliDatabase } from './database.js'
+import type { MigrationSettings } from '../config.js'
+import { openCliDatabase, type CliDatabase } from './database.js'
+import { problemOf } from './problems.js'
 import { isLiveTerminal, lineProgress, terminalProgress, type Progress } from './progress.js'
 import { overview, parseInvocation, UsageError, verbs, type Invocation } from './usage.js'
 
@@ -31,15 +31,17 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
   }
   const { verb, json } = invocation
   const progress = progressFor(streams, env, json)
+  const database = databaseOf(env, json, streams)
   let opened: SchemaApi | null = null
   try {
-    const open = verbs[verb].local ? null : transport(invocation, env, progress, streams)
+    const open = verbs[verb].local ? null : transport(invocation, env, { progress, database, streams })
     const api = async () => {
       if (open === null) throw new Error(`${verb} needs no database`)
       opened ??= await open()
       return opened
     }
-    const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api, env })
+    const databaseUrl = async () => (await database.open()).database.url
+    const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api, databaseUrl })
     progress.end(true)
     streams.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
     if (output.stderr !== undefined) streams.stderr.write(output.stderr)
@@ -55,6 +57,31 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
     return problem.type === 'lock-not-acquired' ? exitCodes.lockNotHad : exitCodes.failure
   } finally {
     await (opened as SchemaApi | null)?.close()
+    await database.release()
+  }
+}
+
+interface OpenedDatabase {
+  readonly settings: MigrationSettings
+  readonly database: CliDatabase
+}
+
+/** The verb's database, found on first use as the service would find it, said on stderr, let go when the verb ends. */
+function databaseOf (env: NodeJS.ProcessEnv, json: boolean, streams: Streams): { open (): Promise<OpenedDatabase>, release (): Promise<void> } {
+  let opening: Promise<OpenedDatabase> | null = null
+  return {
+    open: () => (opening ??= (async () => {
+      // The service's own settings, read by its own schema: the command line migrates as the service would.
+      const settings = (await import('../config.js')).loadMigrationSettings(env)
+      const database = await openCliDatabase(settings)
+      // Which database, said once where a person reads it; `--json` keeps stderr to the problem.
+      if (!json) streams.stderr.write(`Database: ${database.description}\n`)
+      return { settings, database }
+    })()),
+    release: async () => {
+      const opened = await opening?.catch(() => null)
+      await opened?.database.release()
+    },
   }
 }
 
@@ -65,43 +92,20 @@ function progressFor (streams: Streams, env: NodeJS.ProcessEnv, json: boolean): 
   return lineProgress((text) => stderr.write(text))
 }
 
-function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: NodeJS.ProcessEnv, progress: ProgressReporter, streams: Streams): () => Promise<SchemaApi> {
+function transport (invocation: Extract<Invocation, { kind: 'verb' }>, env: NodeJS.ProcessEnv, context: { progress: ProgressReporter, database: ReturnType<typeof databaseOf>, streams: Streams }): () => Promise<SchemaApi> {
+  const { progress, streams } = context
   if (invocation.url !== null) {
     const baseUrl = invocation.url
     if (!/^https?:\/\//.test(baseUrl)) throw new UsageError(`--url must be an http:// or https:// URL, not '${baseUrl}'`)
     return async () => (await import('./remote.js')).openRemote({ baseUrl, token: env.AIP_SCHEMA_TOKEN ?? null, progress })
   }
   return async () => {
-    // The service's own settings, read by its own schema: the command line migrates as the service would.
-    const settings = (await import('../config.js')).loadMigrationSettings(env)
-    const database = await openCliDatabase(settings)
-    // Which database, said once where a person reads it; `--json` keeps stderr to the problem.
-    if (!invocation.json) streams.stderr.write(`Database: ${database.description}\n`)
-    try {
-      const api = await (await import('./direct.js')).openDirect({
-        databaseUrl: database.url,
-        settings,
-        progress,
-        onWarning: (message) => streams.stderr.write(`WARNING: ${message}\n`),
-      })
-      return { ...api, close: () => api.close().finally(() => database.release()) }
-    } catch (error) {
-      await database.release()
-      throw error
-    }
+    const { settings, database } = await context.database.open()
+    return (await import('./direct.js')).openDirect({
+      databaseUrl: database.url,
+      settings,
+      progress,
+      onWarning: (message) => streams.stderr.write(`WARNING: ${message}\n`),
+    })
   }
-}
-
-/** Every failure prints as a problem: the service's own, or the engine's error told the same way. */
-function problemOf (error: unknown): CliProblem {
-  if (error instanceof CliFailure) return error.problem
-  if (error instanceof MigratorError || error instanceof ReviewError) return engineProblem(error)
-  const code = (error as NodeJS.ErrnoException).code
-  return { type: 'error', detail: (error as Error).message || String(code ?? error), ...(code === undefined ? {} : { code }) }
-}
-
-/** The kind names the problem, as the service's `type` does; the error's fields go beside its message. */
-function engineProblem (error: MigratorError | ReviewError): CliProblem {
-  const { kind, databaseCode, ...fields } = { ...error } as Record<string, unknown>
-  return { type: String(kind), detail: error.message, ...fields, ...(databaseCode === undefined ? {} : { code: databaseCode }) }
 }

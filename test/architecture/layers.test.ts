@@ -20,13 +20,19 @@ async function importsOf (layer: string): Promise<Array<{ file: string, specifie
 
 const knowsHttp = (specifier: string) => /(?:^|\/)(?:http|plugins|routes)\//.test(specifier) || /^(?:fastify|@fastify\/)/.test(specifier)
 
-for (const layer of ['data', 'migrator', 'catalog', 'cli']) {
+for (const layer of ['data', 'migrator', 'catalog', 'cli', 'authoring']) {
   t.test(`src/${layer} knows nothing of HTTP: its errors are mapped elsewhere`, async (t) => {
     const imports = await importsOf(layer)
     t.ok(imports.length > 0, `${imports.length} imports read`)
     t.same(imports.filter(({ specifier }) => knowsHttp(specifier)), [])
   })
 }
+
+t.test('writing revisions is the command line\'s to call, not to hold: src/authoring imports nothing of src/cli', async (t) => {
+  const imports = await importsOf('authoring')
+  t.ok(imports.length > 0, `${imports.length} imports read`)
+  t.same(imports.filter(({ specifier }) => /(?:^|\/)cli\//.test(specifier)), [])
+})
 
 t.test('a data error becomes a problem naming where in the request its field was', async (t) => {
   t.same(problemFromDataError(new ParentNotFoundError('experimentId', 'experiment')), {

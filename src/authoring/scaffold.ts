@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { RevisionGraph } from '../migrator/graph.js'
 import { loadRevisions, toRevision } from '../migrator/source.js'
 import type { RevisionDefinition } from '../migrator/revision.js'
-import { CliFailure } from './api.js'
+import { fail } from './errors.js'
 import { moduleSource } from './revision-module.js'
 
 export interface WrittenRevision {
@@ -31,7 +31,7 @@ export function headToBuildOn (graph: RevisionGraph, named: string | null): stri
   }
   const [head, ...others] = graph.heads
   if (head === undefined || others.length > 0) {
-    fail('multiple-heads', `several heads (${graph.heads.join(', ')}): name the one to build on with --head <rev>, or merge them first`)
+    fail('multiple-heads', `several heads (${graph.heads.join(', ')}): a new revision goes on top of one`)
   }
   return head
 }
@@ -80,7 +80,7 @@ export async function newModuleFiles (graph: RevisionGraph, dir: string, descrip
 
 export async function loadGraph (dir: string): Promise<RevisionGraph> {
   const files = await moduleFiles(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') fail('no-migrations-dir', `no migrations directory at ${resolve(dir)} (--dir names another)`)
+    if (error.code === 'ENOENT') fail('no-migrations-dir', `no migrations directory at ${resolve(dir)}`)
     throw error
   })
   // Node 20 cannot import TypeScript: src/migrations is read through the compiler a checkout has.
@@ -99,8 +99,4 @@ function freshId (): string {
 
 function slug (text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60).replace(/_+$/, '') || 'revision'
-}
-
-function fail (type: string, detail: string): never {
-  throw new CliFailure({ type, detail })
 }

@@ -14,7 +14,7 @@ import type { RevisionDefinition } from '../migrator/revision.js'
 import { toRevision } from '../migrator/source.js'
 import { verifyDatabaseState } from '../migrator/compatibility.js'
 import { readDatabaseState } from '../migrator/state.js'
-import { CliFailure } from './api.js'
+import { fail } from './errors.js'
 import { moduleSource } from './revision-module.js'
 import { describe, headToBuildOn, loadGraph, newModuleFiles } from './scaffold.js'
 import { createScratchDatabase, runSqlText } from './scratch-database.js'
@@ -206,8 +206,4 @@ function halfOf (index: number, other: string): string[] {
     `The online half of ${other}: CREATE INDEX CONCURRENTLY, and constraints added NOT VALID then validated,`,
     'each in a transaction of its own and re-runnable, so reads and writes go on.',
   ]
-}
-
-function fail (type: string, detail: string): never {
-  throw new CliFailure({ type, detail })
 }
