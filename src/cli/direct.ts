@@ -9,6 +9,8 @@ import type { MigrationSettings } from '../config.js'
 import type { ProgressReporter, SchemaApi } from './api.js'
 import type { Engine } from './engine.js'
 import type { ReviewService } from '../review/service.js'
+import { clearedMigration } from '../verbs/clearance.js'
+import { headsView, revisionView } from '../verbs/views.js'
 
 export interface DirectOptions {
   readonly databaseUrl: string
@@ -30,27 +32,13 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   const requester = { actor, token: null }
   return {
     current: async () => (await migrator()).status(),
-    heads: async () => ({ heads: graph.heads.map((id) => ({ revision: id, description: graph.get(id).description })) }),
+    heads: async () => headsView(graph),
     history: async () => (await migrator()).history(),
-    revision: async (ref) => {
-      const revision = graph.get(graph.resolveRevision(ref))
-      return {
-        revision: revision.revision,
-        downRevisions: [...revision.downRevisions],
-        description: revision.description,
-        createDate: revision.createDate,
-        isHead: graph.heads.includes(revision.revision),
-        transactional: revision.transactional,
-        breaking: revision.breaking,
-        checksum: revision.checksum,
-        up: [...revision.up],
-        down: [...revision.down],
-      }
-    },
+    revision: async (ref) => revisionView(graph, ref),
     upgrade: async (body) => {
+      // Only a plan or required approval has the gate to pass; without them the review service is not even loaded.
       if (body.planId !== undefined || options.settings.review.approvalRequired) {
-        const cleared = await (await review()).clear({ direction: 'upgrade', target: body.target, dryRun: body.dryRun, planId: body.planId })
-        return (await migrator()).upgrade({ target: cleared.target, dryRun: body.dryRun, expected: cleared.expected, actor: cleared.planId === null ? actor : `${actor} (plan ${cleared.planId})` })
+        return (await migrator()).upgrade(await clearedMigration(await review(), actor, { direction: 'upgrade', target: body.target, dryRun: body.dryRun, planId: body.planId }))
       }
       const target = body.target ?? 'head'
       // A fresh process would otherwise take the engine's full path (bookkeeping DDL, lock,
@@ -63,10 +51,7 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
       }
       return (await migrator()).upgrade({ target, dryRun: body.dryRun, actor })
     },
-    downgrade: async (body) => {
-      const cleared = await (await review()).clear({ direction: 'downgrade', target: body.target, dryRun: body.dryRun })
-      return (await migrator()).downgrade({ target: cleared.target, dryRun: body.dryRun, actor })
-    },
+    downgrade: async (body) => (await migrator()).downgrade(await clearedMigration(await review(), actor, { direction: 'downgrade', target: body.target, dryRun: body.dryRun })),
     plan: async (body) => (await review()).plan(body, requester),
     approve: async (planId, body) => (await review()).approve(planId, requester, { override: body.override, fourEyes: false }),
     // Whoever holds the database's credentials may already rewrite alembic_version by hand.

@@ -20,7 +20,7 @@ async function importsOf (layer: string): Promise<Array<{ file: string, specifie
 
 const knowsHttp = (specifier: string) => /(?:^|\/)(?:http|plugins|routes)\//.test(specifier) || /^(?:fastify|@fastify\/)/.test(specifier)
 
-for (const layer of ['data', 'migrator', 'catalog', 'cli', 'authoring']) {
+for (const layer of ['data', 'migrator', 'catalog', 'cli', 'authoring', 'verbs']) {
   t.test(`src/${layer} knows nothing of HTTP: its errors are mapped elsewhere`, async (t) => {
     const imports = await importsOf(layer)
     t.ok(imports.length > 0, `${imports.length} imports read`)
