@@ -1,9 +1,9 @@
-import envSchema from 'env-schema'
-import { Type, type Static } from '@sinclair/typebox'
 import { parseApiTokens, type ApiToken } from './auth/tokens.js'
 import { ConfigError } from './config-error.js'
+import type { Env } from './config-schema.js'
+import { validateEnv } from './config-validator.js'
 import { migratorDefaults } from './migrator/defaults.js'
-import { defaultReviewSettings, type ReviewSettings } from './review/types.js'
+import type { ReviewSettings } from './review/types.js'
 
 export { ConfigError }
 
@@ -30,38 +30,6 @@ export interface HttpLimits {
   /** Data writes (POST, PATCH, PUT, DELETE) a client may make per minute. */
   readonly writesPerMinute: number
 }
-
-const EnvSchema = Type.Object({
-  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
-  MIGRATION_DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
-  DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
-  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
-  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
-    { default: 'info' }
-  ),
-  API_TOKENS: Type.Optional(Type.String()),
-  AUTH_DISABLED: Type.Boolean({ default: false }),
-  MIGRATE_ON_START: Type.Optional(Type.Boolean()),
-  MIGRATION_LOCK_WAIT_MS: Type.Integer({ default: migratorDefaults.lockWaitMs, minimum: 0 }),
-  MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: migratorDefaults.lockTimeoutMs, minimum: 0 }),
-  MIGRATION_LOCK_RETRIES: Type.Integer({ default: migratorDefaults.lockRetry.retries, minimum: 0, maximum: 100 }),
-  MIGRATION_LOCK_RETRY_BASE_MS: Type.Integer({ default: migratorDefaults.lockRetry.baseMs, minimum: 1 }),
-  MIGRATION_GROUP_MS: Type.Integer({ default: migratorDefaults.groupMs, minimum: 0 }),
-  FITTED_TRANSFORMER_MAX_BYTES: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1 }),
-  SHUTDOWN_GRACE_MS: Type.Integer({ default: 20_000, minimum: 0 }),
-  JSON_BODY_LIMIT_BYTES: Type.Integer({ default: defaultHttpLimits.jsonBodyLimitBytes, minimum: 1 }),
-  RATE_LIMIT_MIGRATIONS_PER_MINUTE: Type.Integer({ default: defaultHttpLimits.migrationsPerMinute, minimum: 1 }),
-  RATE_LIMIT_WRITES_PER_MINUTE: Type.Integer({ default: defaultHttpLimits.writesPerMinute, minimum: 1 }),
-  DATA_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.statementTimeoutMs, minimum: 0 }),
-  MIGRATION_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.migrationStatementTimeoutMs, minimum: 0 }),
-  DATABASE_POOL_ACQUIRE_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.poolAcquireTimeoutMs, minimum: 1 }),
-  SCHEMA_STATE_REFRESH_MS: Type.Integer({ default: defaultDatabaseLimits.schemaStateRefreshMs, minimum: 100 }),
-  MIGRATION_APPROVAL: Type.Union([Type.Literal('off'), Type.Literal('required')], { default: 'off' }),
-  LINT_LARGE_TABLE_ROWS: Type.Integer({ default: defaultReviewSettings.largeTableRows, minimum: 0 }),
-})
-type Env = Static<typeof EnvSchema>
 
 /** What both the service and the command line read: the databases and how to migrate them. */
 export interface MigrationSettings {
@@ -157,12 +125,16 @@ export function loadMigrationSettings (env: NodeJS.ProcessEnv = process.env): Mi
   return migrationSettingsOf(parseEnv(env))
 }
 
+/**
+ * The environment through the schema: coerced, defaults filled in. The validator is the schema
+ * compiled ahead of time, so neither the service nor a command line run loads a compiler.
+ */
 function parseEnv (env: NodeJS.ProcessEnv): Env {
-  try {
-    return envSchema<Env>({ schema: EnvSchema, data: env, dotenv: false })
-  } catch (error) {
-    throw new ConfigError(`invalid configuration: ${(error as Error).message}`)
+  const data: unknown = { ...env }
+  if (!validateEnv(data)) {
+    throw new ConfigError(`invalid configuration: ${(validateEnv.errors ?? []).map((error) => `env${error.instancePath} ${error.message ?? 'is invalid'}`).join(', ')}`)
   }
+  return data
 }
 
 function migrationSettingsOf (parsed: Env): MigrationSettings {
