@@ -4,7 +4,7 @@ import { commands } from './commands.js'
 import type { MigrationSettings } from '../config.js'
 import { openCliDatabase, type CliDatabase } from './database.js'
 import { problemOf } from './problems.js'
-import { isLiveTerminal, lineProgress, terminalProgress, type Progress } from './progress.js'
+import { isLiveTerminal, lineProgress, type Progress } from './progress.js'
 import { overview, parseInvocation, UsageError, verbs, type Invocation } from './usage.js'
 
 export interface Streams {
@@ -30,7 +30,7 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
     return exitCodes.ok
   }
   const { verb, json } = invocation
-  const progress = progressFor(streams, env, json)
+  const progress = await progressFor(streams, env, json)
   const database = databaseOf(env, json, streams)
   let opened: SchemaApi | null = null
   try {
@@ -86,9 +86,10 @@ function databaseOf (env: NodeJS.ProcessEnv, json: boolean, streams: Streams): {
 }
 
 /** Live on a terminal; otherwise (a pipe, a log, `--json`) Alembic's line per step, as it always was. */
-function progressFor (streams: Streams, env: NodeJS.ProcessEnv, json: boolean): Progress {
+async function progressFor (streams: Streams, env: NodeJS.ProcessEnv, json: boolean): Promise<Progress> {
   const { stderr } = streams
-  if (!json && isLiveTerminal(stderr, env)) return terminalProgress(stderr as NodeJS.WriteStream)
+  // Loaded only for a terminal: a deploy job's run does without the spinner's modules.
+  if (!json && isLiveTerminal(stderr, env)) return (await import('./terminal-progress.js')).terminalProgress(stderr as NodeJS.WriteStream)
   return lineProgress((text) => stderr.write(text))
 }
 

@@ -1,7 +1,8 @@
 import { stripVTControlCharacters } from 'node:util'
 import t from 'tap'
 import type { StepStart } from '../../src/cli/api.js'
-import { isLiveTerminal, lineProgress, terminalProgress } from '../../src/cli/progress.js'
+import { isLiveTerminal, lineProgress } from '../../src/cli/progress.js'
+import { terminalProgress } from '../../src/cli/terminal-progress.js'
 
 const step = (index: number, of: number | null): StepStart => ({
   revision: `rev${index}`, downRevisions: index === 1 ? [] : [`rev${index - 1}`], description: `step ${index}`, direction: 'up', index, of,
