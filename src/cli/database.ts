@@ -33,7 +33,19 @@ export async function openCliDatabase (settings: Pick<MigrationSettings, 'databa
   }
   const { startEmbeddedPostgres } = await import('../embedded/embedded-postgres.js')
   const started = await startEmbeddedPostgres({ dataDir: root })
-  return { url: started.url, description: `the embedded PostgreSQL in ${root} (started for this command, stopped after)`, release: () => started.stop() }
+  // Stopped with the command however it ends: a SIGTERM (a CI job's timeout) would otherwise leave the server running.
+  const onSignal = (signal: NodeJS.Signals) => {
+    started.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143)).catch(() => undefined)
+  }
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal)
+  return {
+    url: started.url,
+    description: `the embedded PostgreSQL in ${root} (started for this command, stopped after)`,
+    release: async () => {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+      await started.stop()
+    },
+  }
 }
 
 /** The URL as a user may see it: user, host, port and database; a password in it or in its query is left out. */

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -94,4 +96,21 @@ t.test('DATABASE_URL and MIGRATION_DATABASE_URL come first, named without their 
   t.equal(given.stderr, 'Database: postgres://app@127.0.0.1:9/app (DATABASE_URL)\n')
   const direct = await runCli(['heads'], { ...env, DATABASE_URL: 'postgres://app:s3cret@pooler:6432/app', MIGRATION_DATABASE_URL: 'postgres://owner@127.0.0.1:9/app?password=s3cret' })
   t.equal(direct.stderr, 'Database: postgres://owner@127.0.0.1:9/app (MIGRATION_DATABASE_URL)\n')
+})
+
+t.test('a command stopped by a signal stops the database it started', async (t) => {
+  // The CLI's own module, holding the database as a verb would, in a process of its own.
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', [
+    `const { openCliDatabase } = await import(${JSON.stringify(new URL('../../dist/cli/database.js', import.meta.url).href)})`,
+    `await openCliDatabase({ databaseUrl: null, migrationDatabaseUrl: null, dataDir: ${JSON.stringify(dataDir)} })`,
+    "process.stdout.write('up\\n')",
+    'setInterval(() => {}, 1000)',
+  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [up] = await once(holder.stdout, 'data') as [Buffer]
+  t.equal(up.toString(), 'up\n')
+  t.ok(existsSync(join(dataDir, 'pg', 'postmaster.pid')), 'running')
+  holder.kill('SIGTERM')
+  const [code] = await once(holder, 'exit') as [number | null]
+  t.equal(code, 143)
+  t.notOk(existsSync(join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped')
 })
