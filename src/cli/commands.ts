@@ -106,7 +106,7 @@ export const commands: Record<VerbName, Command> = {
     const drift = await schema.drift()
     if ('report' in drift) findings.push(...drift.report.differences.map((difference) => `drift: ${difference.detail}`))
     const notes = [
-      ...integrity === null ? ['checksums not verified: the service does not expose them; run check against DATABASE_URL for that'] : [],
+      ...integrity === null ? ['checksums not verified: the service does not expose them; run check against the database itself for that'] : [],
       ...'unavailable' in drift ? [`drift not checked: ${drift.unavailable}`] : [],
     ]
     const ok = findings.length === 0

@@ -19,7 +19,7 @@ export interface DirectOptions {
   readonly onWarning: (message: string) => void
 }
 
-/** The engine itself against `DATABASE_URL`: what the service would do, without the service. */
+/** The engine itself against the database: what the service would do, without the service. */
 export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   const graph = RevisionGraph.build(await loadRevisions())
   const instance = `${hostname()}:${process.pid} (cli)`
