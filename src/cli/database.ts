@@ -49,7 +49,7 @@ export async function openCliDatabase (settings: Pick<MigrationSettings, 'databa
 }
 
 /** The URL as a user may see it: user, host, port and database; a password in it or in its query is left out. */
-export function withoutPassword (url: string): string {
+function withoutPassword (url: string): string {
   try {
     const parsed = new URL(url)
     parsed.password = ''

@@ -1,7 +1,7 @@
 import { ConfigError } from '../config-error.js'
+import type { MigrationSettings } from '../config.js'
 import type { ProgressReporter, SchemaApi } from './api.js'
 import { commands } from './commands.js'
-import type { MigrationSettings } from '../config.js'
 import { openCliDatabase, type CliDatabase } from './database.js'
 import { problemOf } from './problems.js'
 import { isLiveTerminal, lineProgress, type Progress } from './progress.js'
