@@ -17,7 +17,7 @@ export function terminalProgress (stream: NodeJS.WriteStream, now: () => number 
   let ticker: NodeJS.Timeout | null = null
   const textOf = (current: Shown) => 'step' in current
     ? `${stepText(current.step)} (${placeOf(current.step.index, current.step.of)}, ${seconds(now() - current.since)})`
-    : `${current.of === null ? 'Waiting for the service to plan the run' : `Step ${placeOf(current.next, current.of)} running on the service`} (${seconds(now() - current.since)})`
+    : `On the service: ${current.of === null ? 'planning' : `step ${placeOf(current.next, current.of)}`} (${seconds(now() - current.since)})`
   const show = (next: Shown) => {
     shown = next
     spinner.text = textOf(next)

@@ -48,6 +48,17 @@ t.test('steps the service reports done: each with the time it took; the run that
   t.same(lines(), ['✔ Running upgrade  -> rev1, step 1 (1 of 2, 0.3 s)', '✔ Running upgrade rev1 -> rev2, step 2 (2 of 2, 1.9 s)'])
 })
 
+t.test('a run that fails on the service: the step it was at, marked failed', async (t) => {
+  const { progress, tick, lines } = terminal()
+  progress.operationRead(0, 3)
+  tick(100)
+  progress.stepDone(step(1, 3), 90)
+  progress.operationRead(1, 3)
+  tick(700)
+  progress.end(false)
+  t.same(lines(), ['✔ Running upgrade  -> rev1, step 1 (1 of 3, 0.1 s)', '✖ On the service: step 2 of 3 (0.7 s)'])
+})
+
 t.test('off a terminal: Alembic\'s line per step, as before', async (t) => {
   let written = ''
   const progress = lineProgress((text) => { written += text })
