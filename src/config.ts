@@ -1,16 +1,16 @@
-import envSchema from 'env-schema'
-import { Type, type Static } from '@sinclair/typebox'
 import { parseApiTokens, type ApiToken } from './auth/tokens.js'
 import { ConfigError } from './config-error.js'
-import { defaultGroupMs, defaultLockRetryPolicy } from './migrator/index.js'
-import { defaultReviewSettings, type ReviewSettings } from './review/types.js'
+import type { Env } from './config-schema.js'
+import { validateEnv } from './config-validator.js'
+import { migratorDefaults } from './migrator/index.js'
+import type { ReviewSettings } from './review/types.js'
 
 export { ConfigError }
 
 /** Used by apps built without these settings (tests, benchmarks, the OpenAPI generator). */
 export const defaultDatabaseLimits: DatabaseLimits = {
   statementTimeoutMs: 5000,
-  migrationStatementTimeoutMs: 0,
+  migrationStatementTimeoutMs: migratorDefaults.statementTimeoutMs,
   poolAcquireTimeoutMs: 2000,
   schemaStateRefreshMs: 5000,
 }
@@ -31,40 +31,8 @@ export interface HttpLimits {
   readonly writesPerMinute: number
 }
 
-const EnvSchema = Type.Object({
-  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
-  MIGRATION_DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
-  DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
-  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
-  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
-    { default: 'info' }
-  ),
-  LOG_FORMAT: Type.Optional(Type.Union([Type.Literal('pretty'), Type.Literal('json')])),
-  API_TOKENS: Type.Optional(Type.String()),
-  AUTH_DISABLED: Type.Boolean({ default: false }),
-  MIGRATE_ON_START: Type.Optional(Type.Boolean()),
-  MIGRATION_LOCK_WAIT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
-  MIGRATION_LOCK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
-  MIGRATION_LOCK_RETRIES: Type.Integer({ default: defaultLockRetryPolicy.retries, minimum: 0, maximum: 100 }),
-  MIGRATION_LOCK_RETRY_BASE_MS: Type.Integer({ default: defaultLockRetryPolicy.baseMs, minimum: 1 }),
-  MIGRATION_GROUP_MS: Type.Integer({ default: defaultGroupMs, minimum: 0 }),
-  FITTED_TRANSFORMER_MAX_BYTES: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1 }),
-  SHUTDOWN_GRACE_MS: Type.Integer({ default: 20_000, minimum: 0 }),
-  JSON_BODY_LIMIT_BYTES: Type.Integer({ default: defaultHttpLimits.jsonBodyLimitBytes, minimum: 1 }),
-  RATE_LIMIT_MIGRATIONS_PER_MINUTE: Type.Integer({ default: defaultHttpLimits.migrationsPerMinute, minimum: 1 }),
-  RATE_LIMIT_WRITES_PER_MINUTE: Type.Integer({ default: defaultHttpLimits.writesPerMinute, minimum: 1 }),
-  DATA_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.statementTimeoutMs, minimum: 0 }),
-  MIGRATION_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.migrationStatementTimeoutMs, minimum: 0 }),
-  DATABASE_POOL_ACQUIRE_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.poolAcquireTimeoutMs, minimum: 1 }),
-  SCHEMA_STATE_REFRESH_MS: Type.Integer({ default: defaultDatabaseLimits.schemaStateRefreshMs, minimum: 100 }),
-  MIGRATION_APPROVAL: Type.Union([Type.Literal('off'), Type.Literal('required')], { default: 'off' }),
-  LINT_LARGE_TABLE_ROWS: Type.Integer({ default: defaultReviewSettings.largeTableRows, minimum: 0 }),
-})
-type Env = Static<typeof EnvSchema>
-
-export interface Config {
+/** What both the service and the command line read: the databases and how to migrate them. */
+export interface MigrationSettings {
   /** Unset: the embedded PostgreSQL kept in `dataDir`. */
   readonly databaseUrl: string | null
   /**
@@ -73,6 +41,12 @@ export interface Config {
    */
   readonly migrationDatabaseUrl: string | null
   readonly dataDir: string
+  readonly lock: LockSettings
+  readonly database: Pick<DatabaseLimits, 'migrationStatementTimeoutMs'>
+  readonly review: ReviewSettings
+}
+
+export interface Config extends MigrationSettings {
   readonly host: string
   readonly port: number
   readonly logLevel: string
@@ -80,13 +54,11 @@ export interface Config {
   readonly logFormat: LogFormat
   readonly auth: { readonly disabled: boolean, readonly tokens: readonly ApiToken[] }
   readonly migrateOnStart: boolean
-  readonly lock: LockSettings
   readonly fittedTransformerMaxBytes: number
   /** How long a shutdown lets the revision under way finish before rolling it back. */
   readonly shutdownGraceMs: number
   readonly http: HttpLimits
   readonly database: DatabaseLimits
-  readonly review: ReviewSettings
 }
 
 export interface LockSettings {
@@ -112,19 +84,12 @@ export interface DatabaseLimits {
 
 export type LogFormat = 'pretty' | 'json'
 
+/** The service's settings: the schema's, then what the service refuses to start with. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env, terminal = process.stdout.isTTY === true): Config {
-  let parsed: Env
-  try {
-    parsed = envSchema<Env>({ schema: EnvSchema, data: env, dotenv: false })
-  } catch (error) {
-    throw new ConfigError(`invalid configuration: ${(error as Error).message}`)
-  }
-  const databaseUrl = parsed.DATABASE_URL ?? null
-  if (databaseUrl !== null) assertPostgresUrl(databaseUrl, 'DATABASE_URL')
-  const migrationDatabaseUrl = parsed.MIGRATION_DATABASE_URL ?? null
-  if (migrationDatabaseUrl !== null) {
-    if (databaseUrl === null) throw new ConfigError('invalid configuration: MIGRATION_DATABASE_URL is set without DATABASE_URL (the embedded database needs neither)')
-    assertPostgresUrl(migrationDatabaseUrl, 'MIGRATION_DATABASE_URL')
+  const parsed = parseEnv(env)
+  const { databaseUrl, migrationDatabaseUrl } = databaseUrlsOf(parsed)
+  if (migrationDatabaseUrl !== null && databaseUrl === null) {
+    throw new ConfigError('invalid configuration: MIGRATION_DATABASE_URL is set without DATABASE_URL (the embedded database needs neither)')
   }
   const tokens = parseApiTokens(parsed.API_TOKENS ?? '')
   if (tokens.length === 0 && !parsed.AUTH_DISABLED && !(databaseUrl === null && isLoopback(parsed.HOST))) {
@@ -133,22 +98,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, terminal = pro
   // The embedded database on loopback with no tokens is a developer's own machine: `npm start` just works.
   const authDisabled = parsed.AUTH_DISABLED || tokens.length === 0
   return {
-    databaseUrl,
-    migrationDatabaseUrl,
-    dataDir: parsed.DATA_DIR,
+    ...migrationSettingsOf(parsed),
     host: parsed.HOST,
     port: parsed.PORT,
     logLevel: parsed.LOG_LEVEL,
     logFormat: parsed.LOG_FORMAT ?? (terminal ? 'pretty' : 'json'),
     auth: { disabled: authDisabled, tokens },
     migrateOnStart: parsed.MIGRATE_ON_START ?? databaseUrl === null,
-    lock: {
-      waitMs: parsed.MIGRATION_LOCK_WAIT_MS,
-      lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS,
-      retries: parsed.MIGRATION_LOCK_RETRIES,
-      retryBaseMs: parsed.MIGRATION_LOCK_RETRY_BASE_MS,
-      groupMs: parsed.MIGRATION_GROUP_MS,
-    },
     fittedTransformerMaxBytes: parsed.FITTED_TRANSFORMER_MAX_BYTES,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
     http: {
@@ -162,8 +118,52 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, terminal = pro
       poolAcquireTimeoutMs: parsed.DATABASE_POOL_ACQUIRE_TIMEOUT_MS,
       schemaStateRefreshMs: parsed.SCHEMA_STATE_REFRESH_MS,
     },
+  }
+}
+
+/**
+ * What the command line migrates with, read by the service's own schema from the same
+ * environment. Only the service's start rules are left out: a deploy job may hold
+ * MIGRATION_DATABASE_URL alone, and the command line serves no tokens.
+ */
+export function loadMigrationSettings (env: NodeJS.ProcessEnv = process.env): MigrationSettings {
+  return migrationSettingsOf(parseEnv(env))
+}
+
+/**
+ * The environment through the schema: coerced, defaults filled in. The validator is the schema
+ * compiled ahead of time, so neither the service nor a command line run loads a compiler.
+ */
+function parseEnv (env: NodeJS.ProcessEnv): Env {
+  const data: unknown = { ...env }
+  if (!validateEnv(data)) {
+    throw new ConfigError(`invalid configuration: ${(validateEnv.errors ?? []).map((error) => `env${error.instancePath} ${error.message ?? 'is invalid'}`).join(', ')}`)
+  }
+  return data
+}
+
+function migrationSettingsOf (parsed: Env): MigrationSettings {
+  return {
+    ...databaseUrlsOf(parsed),
+    dataDir: parsed.DATA_DIR,
+    lock: {
+      waitMs: parsed.MIGRATION_LOCK_WAIT_MS,
+      lockTimeoutMs: parsed.MIGRATION_LOCK_TIMEOUT_MS,
+      retries: parsed.MIGRATION_LOCK_RETRIES,
+      retryBaseMs: parsed.MIGRATION_LOCK_RETRY_BASE_MS,
+      groupMs: parsed.MIGRATION_GROUP_MS,
+    },
+    database: { migrationStatementTimeoutMs: parsed.MIGRATION_STATEMENT_TIMEOUT_MS },
     review: { approvalRequired: parsed.MIGRATION_APPROVAL === 'required', largeTableRows: parsed.LINT_LARGE_TABLE_ROWS },
   }
+}
+
+function databaseUrlsOf (parsed: Env): Pick<MigrationSettings, 'databaseUrl' | 'migrationDatabaseUrl'> {
+  const databaseUrl = parsed.DATABASE_URL ?? null
+  if (databaseUrl !== null) assertPostgresUrl(databaseUrl, 'DATABASE_URL')
+  const migrationDatabaseUrl = parsed.MIGRATION_DATABASE_URL ?? null
+  if (migrationDatabaseUrl !== null) assertPostgresUrl(migrationDatabaseUrl, 'MIGRATION_DATABASE_URL')
+  return { databaseUrl, migrationDatabaseUrl }
 }
 
 function isLoopback (host: string): boolean {

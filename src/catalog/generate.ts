@@ -1,10 +1,9 @@
 import type { Knex } from 'knex'
-import { type RevisionGraph, SchemaMigrator } from '../migrator/index.js'
+import { createMigrator, type RevisionGraph } from '../migrator/index.js'
 import { introspectSchema } from './introspect.js'
 import { applicationSchema } from './schema.js'
 import type { SchemaSnapshot } from './snapshots.js'
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
 const actor = 'schema-snapshots'
 
 /**
@@ -13,7 +12,7 @@ const actor = 'schema-snapshots'
  * (another branch) starts again from base, so each snapshot holds exactly its revision's ancestry.
  */
 export async function generateSnapshots (knex: Knex, graph: RevisionGraph): Promise<SchemaSnapshot[]> {
-  const migrator = new SchemaMigrator({ knex, graph, instance: actor, lockWaitMs: 30_000, lockTimeoutMs: 10_000, logger: quiet })
+  const migrator = createMigrator({ knex, graph, instance: actor })
   const snapshots = [await snapshotAt(knex, null)]
   for (const { revision } of graph.all()) {
     const ancestry = graph.closure([revision])

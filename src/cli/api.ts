@@ -42,8 +42,15 @@ export interface DriftReport {
 /** A report, or why there is none (no snapshot for the revision, a service without the route). */
 export type DriftCheck = { readonly report: DriftReport } | { readonly unavailable: string }
 
-/** Told as each step starts, so a long run shows where it is. */
-export type StepListener = (step: StepStart) => void
+/** What a long run tells as it goes, whichever transport carries it. */
+export interface ProgressReporter {
+  /** The engine begins a step (direct); told again when a shared transaction runs it a second time. */
+  stepStarted (step: StepStart): void
+  /** The service reports a step committed (`--url`), with its time. */
+  stepDone (step: StepStart, durationMs: number): void
+  /** A run followed through the service was read again: how many steps are done, of how many (null until planned). */
+  operationRead (stepsDone: number, stepsTotal: number | null): void
+}
 
 export interface StepStart {
   readonly revision: string

@@ -1,55 +1,39 @@
 import { hostname, userInfo } from 'node:os'
-import { loadRevisions, MigratorError, type MigratorLogger, namesTheHeads, parsedTarget, RevisionGraph, verifyDatabaseState } from '../migrator/index.js'
-import type { SchemaApi, StepListener } from './api.js'
+import { loadRevisions, MigratorError, type MigratorLogger, type MigratorObserver, namesTheHeads, parsedTarget, RevisionGraph, verifyDatabaseState } from '../migrator/index.js'
+import type { MigrationSettings } from '../config.js'
+import type { ProgressReporter, SchemaApi } from './api.js'
 import type { Engine } from './engine.js'
 import type { ReviewService } from '../review/service.js'
-import type { ReviewSettings } from '../review/types.js'
+import { clearedMigration } from '../verbs/clearance.js'
+import { headsView, revisionView } from '../verbs/views.js'
 
 export interface DirectOptions {
   readonly databaseUrl: string
-  readonly review: ReviewSettings
-  readonly lockWaitMs: number
-  readonly lockTimeoutMs: number
-  readonly lockRetry: { readonly retries: number, readonly baseMs: number }
-  readonly groupMs: number
-  readonly onStep: StepListener
+  readonly settings: MigrationSettings
+  readonly progress: ProgressReporter
   readonly onWarning: (message: string) => void
 }
 
-/** The engine itself against `DATABASE_URL`: what the service would do, without the service. */
+/** The engine itself against the database: what the service would do, without the service. */
 export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   const graph = RevisionGraph.build(await loadRevisions())
   const instance = `${hostname()}:${process.pid} (cli)`
   const actor = `cli:${userName()}`
   let opened: Promise<Engine> | null = null
-  const engine = () => (opened ??= import('./engine.js').then(({ openEngine }) => openEngine(graph, { ...options, instance, logger: stepLogger(graph, options) })))
+  const engine = () => (opened ??= import('./engine.js').then(({ openEngine }) => openEngine(graph, { databaseUrl: options.databaseUrl, settings: options.settings, instance, logger: warningLogger(options), observer: progressObserver(graph, options.progress) })))
   const migrator = async () => (await engine()).migrator
   let reviewing: Promise<ReviewService> | null = null
-  const review = () => (reviewing ??= Promise.all([engine(), import('../review/service.js')]).then(([{ knex }, { createReviewService }]) => createReviewService(knex, graph, options.review)))
+  const review = () => (reviewing ??= Promise.all([engine(), import('../review/service.js')]).then(([{ knex }, { createReviewService }]) => createReviewService(knex, graph, options.settings.review)))
   const requester = { actor, token: null }
   return {
     current: async () => (await migrator()).status(),
-    heads: async () => ({ heads: graph.heads.map((id) => ({ revision: id, description: graph.get(id).description })) }),
+    heads: async () => headsView(graph),
     history: async () => (await migrator()).history(),
-    revision: async (ref) => {
-      const revision = graph.get(graph.resolveRevision(ref))
-      return {
-        revision: revision.revision,
-        downRevisions: [...revision.downRevisions],
-        description: revision.description,
-        createDate: revision.createDate,
-        isHead: graph.heads.includes(revision.revision),
-        transactional: revision.transactional,
-        breaking: revision.breaking,
-        checksum: revision.checksum,
-        up: [...revision.up],
-        down: [...revision.down],
-      }
-    },
+    revision: async (ref) => revisionView(graph, ref),
     upgrade: async (body) => {
-      if (body.planId !== undefined || options.review.approvalRequired) {
-        const cleared = await (await review()).clear({ direction: 'upgrade', target: body.target, dryRun: body.dryRun, planId: body.planId })
-        return (await migrator()).upgrade({ target: cleared.target, dryRun: body.dryRun, expected: cleared.expected, actor: cleared.planId === null ? actor : `${actor} (plan ${cleared.planId})` })
+      // Only a plan or required approval has the gate to pass; without them the review service is not even loaded.
+      if (body.planId !== undefined || options.settings.review.approvalRequired) {
+        return (await migrator()).upgrade(await clearedMigration(await review(), actor, { direction: 'upgrade', target: body.target, dryRun: body.dryRun, planId: body.planId }))
       }
       const target = body.target ?? 'head'
       // A fresh process would otherwise take the engine's full path (bookkeeping DDL, lock,
@@ -62,10 +46,7 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
       }
       return (await migrator()).upgrade({ target, dryRun: body.dryRun, actor })
     },
-    downgrade: async (body) => {
-      const cleared = await (await review()).clear({ direction: 'downgrade', target: body.target, dryRun: body.dryRun })
-      return (await migrator()).downgrade({ target: cleared.target, dryRun: body.dryRun, actor })
-    },
+    downgrade: async (body) => (await migrator()).downgrade(await clearedMigration(await review(), actor, { direction: 'downgrade', target: body.target, dryRun: body.dryRun })),
     plan: async (body) => (await review()).plan(body, requester),
     approve: async (planId, body) => (await review()).approve(planId, requester, { override: body.override, fourEyes: false }),
     // Whoever holds the database's credentials may already rewrite alembic_version by hand.
@@ -95,15 +76,20 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
   }
 }
 
-/** The engine logs each step as it starts; that is the progress line. */
-function stepLogger (graph: RevisionGraph, options: DirectOptions): MigratorLogger {
+/** The engine tells each step as it starts: that is the progress shown. */
+function progressObserver (graph: RevisionGraph, progress: ProgressReporter): MigratorObserver {
   return {
-    info (object) {
-      const context = object as { revision?: string, direction?: 'up' | 'down', step?: number, of?: number, durationMs?: number }
-      if (context.revision === undefined || context.direction === undefined || context.step === undefined || context.of === undefined || 'durationMs' in context) return
-      const revision = graph.get(context.revision)
-      options.onStep({ revision: revision.revision, downRevisions: revision.downRevisions, description: revision.description, direction: context.direction, index: context.step, of: context.of })
+    onStepStart ({ revision: id, direction, step, of }) {
+      const revision = graph.get(id)
+      progress.stepStarted({ revision: id, downRevisions: revision.downRevisions, description: revision.description, direction, index: step, of })
     },
+  }
+}
+
+/** The engine's warnings (a newer release ahead, a retry on lock_timeout) are the user's to read; its other logs are for a service's log. */
+function warningLogger (options: DirectOptions): MigratorLogger {
+  return {
+    info () {},
     warn (_object, message) { options.onWarning(message) },
     error () {},
   }

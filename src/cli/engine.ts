@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex'
-import { type MigratorLogger, type RevisionGraph, SchemaMigrator } from '../migrator/index.js'
+import type { MigrationSettings } from '../config.js'
+import { createMigrator, type MigratorLogger, type MigratorObserver, type RevisionGraph, type SchemaMigrator } from '../migrator/index.js'
 
 export interface Engine {
   readonly knex: Knex
@@ -8,16 +9,15 @@ export interface Engine {
 
 export interface EngineOptions {
   readonly databaseUrl: string
+  readonly settings: MigrationSettings
   readonly instance: string
-  readonly lockWaitMs: number
-  readonly lockTimeoutMs: number
-  readonly lockRetry: { readonly retries: number, readonly baseMs: number }
-  readonly groupMs: number
   readonly logger: MigratorLogger
+  readonly observer: MigratorObserver
 }
 
 /** Knex and the engine: loaded only by a verb that needs more than the no-op upgrade's one statement. */
 export function openEngine (graph: RevisionGraph, options: EngineOptions): Engine {
+  const { lock } = options.settings
   // One connection for the verb, one for the migration lock's session.
   const knex = knexFactory({
     client: 'pg',
@@ -27,15 +27,17 @@ export function openEngine (graph: RevisionGraph, options: EngineOptions): Engin
     // A failed step reaches the user once, as the engine's error, not again through Knex's console logger.
     log: { warn: ignore, error: ignore, deprecate: ignore, debug: ignore },
   })
-  const migrator = new SchemaMigrator({
+  const migrator = createMigrator({
     knex,
     graph,
     instance: options.instance,
-    lockWaitMs: options.lockWaitMs,
-    lockTimeoutMs: options.lockTimeoutMs,
-    lockRetry: options.lockRetry,
-    groupMs: options.groupMs,
+    lockWaitMs: lock.waitMs,
+    lockTimeoutMs: lock.lockTimeoutMs,
+    lockRetry: { retries: lock.retries, baseMs: lock.retryBaseMs },
+    groupMs: lock.groupMs,
+    statementTimeoutMs: options.settings.database.migrationStatementTimeoutMs,
     logger: options.logger,
+    observer: options.observer,
   })
   return { knex, migrator }
 }

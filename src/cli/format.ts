@@ -42,11 +42,16 @@ export function showText (detail: RevisionDetail): string {
   ].join('\n')
 }
 
-/** Alembic's log line as each step starts: `Running upgrade 5c1b6116de51 -> a1b2c3d4e5f6, ...`. */
+/** Alembic's log line as each step starts, with its place: `Running upgrade 5c1b6116de51 -> a1b2c3d4e5f6, ... (2/5)`. */
 export function stepLine (step: StepStart): string {
+  return `${stepText(step)} (${step.of === null ? step.index : `${step.index}/${step.of}`})`
+}
+
+/** Alembic's words for a step: `Running upgrade 5c1b6116de51 -> a1b2c3d4e5f6, add preprocessing history table`. */
+export function stepText (step: Omit<StepStart, 'index' | 'of'>): string {
   const parents = step.downRevisions.join(', ')
   const [from, to] = step.direction === 'up' ? [parents, step.revision] : [step.revision, parents]
-  return `Running ${step.direction === 'up' ? 'upgrade' : 'downgrade'} ${from} -> ${to}, ${step.description} (${step.of === null ? step.index : `${step.index}/${step.of}`})`
+  return `Running ${step.direction === 'up' ? 'upgrade' : 'downgrade'} ${from} -> ${to}, ${step.description}`
 }
 
 export function migrationSummary (verb: 'upgrade' | 'downgrade' | 'stamp', result: MigrationResult): string {

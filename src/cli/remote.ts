@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CliFailure, type CliProblem, type DriftReport, type MigrationResult, type SchemaApi, type SchemaStatus, type Step, type StepListener } from './api.js'
+import { CliFailure, type CliProblem, type DriftReport, type MigrationResult, type SchemaApi, type SchemaStatus, type ProgressReporter, type Step } from './api.js'
 
 /** `GET /migrations/operations/{id}`: what a submitted run has done so far. */
 interface Operation {
@@ -19,7 +19,7 @@ const pollMs = 200
 export interface RemoteOptions {
   readonly baseUrl: string
   readonly token: string | null
-  readonly onStep: StepListener
+  readonly progress: ProgressReporter
 }
 
 /** A running service through its HTTP API: the same verbs, the service's own lock and audit log. */
@@ -59,8 +59,9 @@ export function openRemote (options: RemoteOptions): SchemaApi {
     for (;;) {
       for (const step of operation.steps.slice(reported)) {
         reported++
-        options.onStep({ ...step, downRevisions: parents.get(step.revision) ?? [], index: reported, of: operation.stepsTotal })
+        options.progress.stepDone({ ...step, downRevisions: parents.get(step.revision) ?? [], index: reported, of: operation.stepsTotal }, step.durationMs)
       }
+      options.progress.operationRead(reported, operation.stepsTotal)
       if (operation.status === 'succeeded') {
         const { steps } = await call<{ steps: Step[] }>('GET', `migrations/operations/${operation.id}?include=sql`)
         return { from: operation.from ?? [], to: operation.to ?? [], dryRun: operation.dryRun, steps, ahead: [] }

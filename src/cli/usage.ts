@@ -79,7 +79,7 @@ export const verbs = {
   check: {
     synopsis: 'check [--lint]',
     summary: 'exit 1 unless the database is at head and its applied revisions are unchanged',
-    details: 'For CI pipelines. Directly against DATABASE_URL it also verifies the checksums of applied revisions; through --url the service answers only whether it is at head. --lint also plans the pending steps and fails on an error finding their revisions do not acknowledge.',
+    details: 'For CI pipelines. Directly against the database it also verifies the checksums of applied revisions; through --url the service answers only whether it is at head. --lint also plans the pending steps and fails on an error finding their revisions do not acknowledge.',
     positionals: { min: 0, max: 0 },
     options: { lint: { type: 'boolean' } },
     local: false,
@@ -105,7 +105,7 @@ export const verbs = {
     summary: 'write a new migration module on top of the head: empty, or generated from the database',
     details: 'The new module gets a fresh 12-hex id and revises the head; with several heads, --head names the one to build on. --breaking marks it the contract phase of expand/contract: once applied, replicas of older releases turn unready. --dir defaults to src/migrations.\n' +
       '--autogenerate writes the SQL that turns the head\'s schema (its snapshot in --snapshots, default schema-snapshots) into the schema of the ' +
-      'database at DATABASE_URL, which must be at that head, or of the SQL file --to-sql names (run in a scratch database on the same server). ' +
+      'database (found as every command finds it), which must be at that head, or of the SQL file --to-sql names (run in a scratch database on the same server). ' +
       'Indexes and constraints on existing tables are built online, in a second, non-transactional revision when needed. ' +
       'Both directions are run on a scratch database first; nothing is written unless up gives the desired schema and down the head\'s. ' +
       'A drop is marked breaking; what it cannot write (views, triggers, sequences...) is listed, and the exit code is then 1.',
@@ -189,9 +189,10 @@ function isVerb (name: string): name is VerbName {
   return Object.hasOwn(verbs, name)
 }
 
-const transports = `Against MIGRATION_DATABASE_URL (else DATABASE_URL) directly, or a running service with --url
-<base url> (token from AIP_SCHEMA_TOKEN). --json prints the API's objects. Exit codes: 0 success,
-1 failure, 2 bad usage, 3 the migration lock was not had.`
+const transports = `Against MIGRATION_DATABASE_URL (else DATABASE_URL, else the embedded database of DATA_DIR, default
+./.data, that \`npm start\` made) directly, or a running service with --url <base url> (token from
+AIP_SCHEMA_TOKEN). --json prints the API's objects. Exit codes: 0 success, 1 failure, 2 bad usage,
+3 the migration lock was not had.`
 
 export function overview (): string {
   const width = Math.max(...Object.keys(verbs).map((verb) => verb.length))
@@ -201,6 +202,6 @@ export function overview (): string {
 
 export function verbHelp (name: VerbName): string {
   const spec: VerbSpec = verbs[name]
-  const scope = spec.local ? '' : '\n\n  --url <url>  drive the service at <url> instead of DATABASE_URL\n  --json       machine output'
+  const scope = spec.local ? '' : '\n\n  --url <url>  drive the service at <url> instead of the database itself\n  --json       machine output'
   return `usage: aip-schema ${spec.synopsis}${spec.local ? ' [--json]' : ' [--url <url>] [--json]'}\n\n${spec.summary}.\n${spec.details}${scope}\n`
 }

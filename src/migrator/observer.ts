@@ -3,8 +3,19 @@
  * knows nothing of what listens; a callback must not throw.
  */
 export interface MigratorObserver {
+  /** A step's statements are about to run; told again when a shared transaction runs it a second time. */
+  onStepStart? (event: StepStartEvent): void
   onStep? (event: StepEvent): void
   onLockAcquired? (event: LockAcquiredEvent): void
+}
+
+export interface StepStartEvent {
+  readonly revision: string
+  readonly direction: 'up' | 'down'
+  /** The step's place in the operation's plan, from 1. */
+  readonly step: number
+  readonly of: number
+  readonly dryRun: boolean
 }
 
 export interface StepEvent {

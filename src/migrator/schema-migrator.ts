@@ -1,8 +1,10 @@
+import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import { createAuditLog, type AuditLog, type Operation, type OperationKind, type ReadOptions } from './store/audit.js'
 import { ensureBookkeeping } from './store/bookkeeping.js'
 import { cancelMigrationStatements } from './run/cancel.js'
+import { migratorDefaults } from './defaults.js'
 import { OperationNotFoundError, ShuttingDownError } from './errors.js'
 import type { ExpectedPlan } from './graph/expected-plan.js'
 import type { RevisionGraph } from './graph/graph.js'
@@ -52,6 +54,33 @@ export interface StampRequest {
   readonly actor: string
   /** Stamping backwards hides applied revisions: callers decide who may. */
   readonly allowBackwards: boolean
+}
+
+/** What a caller of `createMigrator` must give; everything else has the engine's default. */
+export type CreateMigratorOptions = Pick<MigratorOptions, 'knex' | 'graph'> & {
+  readonly [K in Exclude<keyof MigratorOptions, 'knex' | 'graph' | 'lockRetry'>]?: MigratorOptions[K] | undefined
+} & {
+  readonly lockRetry?: { readonly retries?: number | undefined, readonly baseMs?: number | undefined }
+}
+
+const silent: MigratorLogger = { info: () => undefined, warn: () => undefined, error: () => undefined }
+
+/**
+ * The engine with the defaults filled in, in one place: the service, the command line and the
+ * scratch databases of autogenerate and the snapshots each give only what they set.
+ */
+export function createMigrator (options: CreateMigratorOptions): SchemaMigrator {
+  const { lockRetry = {}, ...given } = options
+  return new SchemaMigrator({
+    ...given,
+    instance: given.instance ?? `${hostname()}:${process.pid}`,
+    lockWaitMs: given.lockWaitMs ?? migratorDefaults.lockWaitMs,
+    lockTimeoutMs: given.lockTimeoutMs ?? migratorDefaults.lockTimeoutMs,
+    lockRetry: { retries: lockRetry.retries ?? migratorDefaults.lockRetry.retries, baseMs: lockRetry.baseMs ?? migratorDefaults.lockRetry.baseMs },
+    groupMs: given.groupMs ?? migratorDefaults.groupMs,
+    statementTimeoutMs: given.statementTimeoutMs ?? migratorDefaults.statementTimeoutMs,
+    logger: given.logger ?? silent,
+  })
 }
 
 /** The verbs: one implementation behind the HTTP routes and the command line. */

@@ -1,7 +1,6 @@
-import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
 import { engineLogger } from '../logging/summarised.js'
-import { loadRevisions, type MigratorObserver, RevisionGraph, SchemaMigrator } from '../migrator/index.js'
+import { createMigrator, loadRevisions, type MigratorObserver, RevisionGraph, type SchemaMigrator } from '../migrator/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,13 +22,13 @@ export interface MigratorPluginOptions {
 /** The engine, built once: a broken revision graph stops start-up here, naming the files. */
 export default fp<MigratorPluginOptions>(async (fastify, options) => {
   const graph = RevisionGraph.build(await loadRevisions(options.migrationsDir))
-  const migrator = new SchemaMigrator({
+  const migrator = createMigrator({
     knex: fastify.migrationKnex,
     graph,
-    instance: options.instance ?? `${hostname()}:${process.pid}`,
+    instance: options.instance,
     lockWaitMs: options.lockWaitMs,
     lockTimeoutMs: options.lockTimeoutMs,
-    lockRetry: definedOnly(options.lockRetry ?? {}),
+    lockRetry: options.lockRetry,
     groupMs: options.groupMs,
     statementTimeoutMs: options.statementTimeoutMs,
     logger: engineLogger(fastify.log),
@@ -45,7 +44,3 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
   // Registered after the migration connection, so this runs before its pool is destroyed.
   fastify.addHook('onClose', async () => { await Promise.all([closing, migrator.idle()]) })
 }, { name: 'migrator', dependencies: ['migration-connection'] })
-
-function definedOnly<T extends object> (settings: T): Partial<T> {
-  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>
-}

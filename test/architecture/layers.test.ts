@@ -23,7 +23,7 @@ async function importsIn (file: string): Promise<Array<{ file: string, specifier
 
 const knowsHttp = (specifier: string) => /(?:^|\/)(?:http|plugins|routes)\//.test(specifier) || /^(?:fastify|@fastify\/)/.test(specifier)
 
-for (const layer of ['data', 'database', 'migrator', 'catalog', 'cli']) {
+for (const layer of ['data', 'database', 'migrator', 'catalog', 'cli', 'authoring', 'verbs']) {
   t.test(`src/${layer} knows nothing of HTTP: its errors are mapped elsewhere`, async (t) => {
     const imports = await importsOf(layer)
     t.ok(imports.length > 0, `${imports.length} imports read`)
@@ -61,6 +61,12 @@ t.test('code outside the engine imports it only through src/migrator/index.ts', 
 
 t.test('the revision format imports nothing: a revision loads none of today\'s code', async (t) => {
   t.same(await importsIn(join('migrator', 'revision.ts')), [])
+})
+
+t.test('writing revisions is the command line\'s to call, not to hold: src/authoring imports nothing of src/cli', async (t) => {
+  const imports = await importsOf('authoring')
+  t.ok(imports.length > 0, `${imports.length} imports read`)
+  t.same(imports.filter(({ specifier }) => /(?:^|\/)cli\//.test(specifier)), [])
 })
 
 t.test('a data error becomes a problem naming where in the request its field was', async (t) => {

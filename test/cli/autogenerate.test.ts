@@ -250,9 +250,10 @@ t.test('unhappy paths: nothing to do, a database not at head, a difference it ca
   t.match(unsupported.stderr, /UNSUPPORTED: sequence ticket_numbers was added[^]*UNSUPPORTED: view active_steps was added/)
   t.same(await readdir(p.migrations), files, 'a view alone is no revision')
 
-  const usage = await runCli(['revision', '--autogenerate', '-m', 'x', '--dir', p.migrations])
+  const nowhere = join(p.migrations, 'no-data-dir')
+  const usage = await runCli(['revision', '--autogenerate', '-m', 'x', '--dir', p.migrations], { DATA_DIR: nowhere })
   t.equal(usage.code, 2)
-  t.match(usage.stderr, /revision --autogenerate needs DATABASE_URL/)
+  t.match(usage.stderr, `DATABASE_URL is not set and DATA_DIR ${nowhere} does not exist`, 'found as every verb finds its database')
   const misplaced = await runCli(['revision', '-m', 'x', '--to-sql', 'a.sql', '--dir', p.migrations])
   t.equal(misplaced.code, 2)
   t.match(misplaced.stderr, /--to-sql goes with --autogenerate/)

@@ -30,6 +30,8 @@ async function runCli (args: readonly string[], env: Record<string, string> = {}
 }
 
 const directEnv = { DATABASE_URL: url, MIGRATION_LOCK_WAIT_MS: '500' }
+/** Said first on stderr by every direct run in text: which database, by the variable that named it. */
+const databaseLine = `Database: ${url} (DATABASE_URL)\n`
 const direct = (args: string[]) => runCli(args, directEnv)
 const remote = (args: string[], token = 'admin-token') => runCli([...args, '--url', server.baseUrl], { AIP_SCHEMA_TOKEN: token })
 
@@ -82,7 +84,7 @@ t.test('a progress line per step on stderr, a summary on stdout, in Alembic word
   const viaDb = await runProcess(['upgrade', '+2'], directEnv)
   t.equal(viaDb.code, 0)
   t.equal(viaDb.stdout, `Upgraded <base> -> ${r2} in 2 steps\n`)
-  t.equal(viaDb.stderr, `Running upgrade  -> ${r1}, create initial tables (1/2)\nRunning upgrade ${r1} -> ${r2}, add preprocessing history table (2/2)\n`)
+  t.equal(viaDb.stderr, `${databaseLine}Running upgrade  -> ${r1}, create initial tables (1/2)\nRunning upgrade ${r1} -> ${r2}, add preprocessing history table (2/2)\n`)
   const viaService = await runProcess(['upgrade', '--url', server.baseUrl], { AIP_SCHEMA_TOKEN: 'admin-token' })
   t.equal(viaService.code, 0)
   t.equal(viaService.stdout, `Upgraded ${r2} -> ${head} in ${2 + afterSeed.length} steps\n`)
@@ -172,9 +174,9 @@ t.test('check fails on an applied revision whose SQL changed, where the transpor
 t.test('failures: exit 1 with the problem, through both transports', async (t) => {
   const [unknownDb, unknownService] = await both(['upgrade', 'zzzz'])
   t.equal(unknownDb.code, 1)
-  t.equal(unknownDb.stderr, "FAILED: no revision matches 'zzzz'\n")
+  t.equal(unknownDb.stderr, `${databaseLine}FAILED: no revision matches 'zzzz'\n`)
   t.equal(unknownService.code, 1)
-  t.equal(unknownService.stderr, unknownDb.stderr)
+  t.equal(unknownService.stderr, "FAILED: no revision matches 'zzzz'\n", 'the service was named on the command line: no line says which database')
   const [jsonDb, jsonService] = await both(['show', 'nope', '--json'])
   t.same(JSON.parse(jsonDb.stderr), { type: 'unknown-revision', detail: "no revision matches 'nope'", revision: 'nope' })
   t.match(JSON.parse(jsonService.stderr), { ...JSON.parse(jsonDb.stderr), title: 'Unknown revision', status: 404 }, 'the service adds its HTTP fields')
@@ -191,7 +193,7 @@ t.test('failures: exit 1 with the problem, through both transports', async (t) =
   t.match(unreachable.stderr, /FAILED: cannot reach http:\/\/127\.0\.0\.1:9/)
   const badDatabase = await runCli(['current'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/nothing' })
   t.equal(badDatabase.code, 1)
-  t.match(badDatabase.stderr, /^FAILED: /)
+  t.match(badDatabase.stderr, /\nFAILED: connect ECONNREFUSED 127\.0\.0\.1:9\n$/, 'the database named, then why it failed')
 })
 
 t.test('exit 3 when another session holds the migration lock', async (t) => {

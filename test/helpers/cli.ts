@@ -37,3 +37,20 @@ export async function runCli (args: readonly string[], env: Record<string, strin
     },
   }
 }
+
+/**
+ * The built CLI on a pseudo-terminal, as a person at one runs it: `script` gives it a terminal
+ * and writes what the terminal showed (stdout and stderr together, escape codes and all).
+ */
+export async function runCliInTerminal (args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null, output: string }> {
+  const command = [process.execPath, cliScript, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ')
+  const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm-256color', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const [code] = await once(child, 'exit') as [number | null]
+  return { code, output }
+}

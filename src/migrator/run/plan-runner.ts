@@ -280,6 +280,7 @@ export class PlanRunner {
   private announce (position: number): void {
     const where = this.where(position)
     this.context.logger.info(where, `${where.direction === 'up' ? 'upgrading' : 'downgrading'} ${where.revision}`)
+    this.context.observer?.onStepStart?.({ revision: where.revision, direction: where.direction, step: where.step, of: where.of, dryRun: where.dryRun })
   }
 
   private sharingStopped (position: number, outcome: { readonly stoppedAt: number, readonly error: unknown }): void {

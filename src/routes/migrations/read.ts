@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { problems } from '../../schemas/common.js'
 import { HeadsSchema, HistoryQuerySchema, HistorySchema, OperationListSchema, OperationReadQuerySchema, OperationSchema, RevisionDetailSchema, SchemaStatusSchema } from '../../schemas/migrations.js'
+import { headsView, revisionView } from '../../verbs/views.js'
 
 /** Read-only: no table created, no lock taken, so probes can poll while another replica migrates. */
 const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -32,9 +33,7 @@ const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security,
       response: { 200: Type.Ref(HeadsSchema), ...problems(401, 403) },
     },
-  }, async () => ({
-    heads: migrator.graph.heads.map((id) => ({ revision: id, description: migrator.graph.get(id).description })),
-  }))
+  }, async () => headsView(migrator.graph))
 
   fastify.get('/migrations/history', {
     config: { scope: 'read' },
@@ -58,21 +57,7 @@ const readRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       params: Type.Object({ rev: Type.String({ minLength: 1, maxLength: 64 }) }),
       response: { 200: Type.Ref(RevisionDetailSchema), ...problems(400, 401, 403, 404) },
     },
-  }, async (request) => {
-    const revision = migrator.revision(request.params.rev)
-    return {
-      revision: revision.revision,
-      downRevisions: [...revision.downRevisions],
-      description: revision.description,
-      createDate: revision.createDate,
-      isHead: migrator.graph.heads.includes(revision.revision),
-      transactional: revision.transactional,
-      breaking: revision.breaking,
-      checksum: revision.checksum,
-      up: [...revision.up],
-      down: [...revision.down],
-    }
-  })
+  }, async (request) => revisionView(migrator.graph, request.params.rev))
 
   fastify.get('/migrations/operations', {
     config: { scope: 'read' },

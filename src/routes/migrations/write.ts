@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { grants } from '../../auth/tokens.js'
-import type { MigrateRequest, MigrationResult } from '../../migrator/index.js'
-import type { MigrateAsked } from '../../review/service.js'
+import type { MigrationResult } from '../../migrator/index.js'
 import { problems } from '../../schemas/common.js'
 import { DowngradeBodySchema, MigrationResultSchema, OperationSchema, StampBodySchema, UpgradeBodySchema } from '../../schemas/migrations.js'
+import { clearedMigration } from '../../verbs/clearance.js'
 
 const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { migrator } = fastify
@@ -25,12 +25,6 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     return result
   }
 
-  /** Through the approval gate: with a plan, the engine runs exactly its steps, and names it in the audit log. */
-  async function cleared (actor: string, asked: MigrateAsked): Promise<MigrateRequest> {
-    const { target, expected, planId } = await fastify.review.clear(asked)
-    return { target, dryRun: asked.dryRun, actor: planId === null ? actor : `${actor} (plan ${planId})`, expected }
-  }
-
   fastify.post('/migrations/upgrade', {
     config: { scope: 'migrate' },
     schema: {
@@ -44,7 +38,7 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async (request, reply) => {
     const { target, dryRun = false, async = false, planId } = request.body
-    const migrateRequest = await cleared(request.actor, { direction: 'upgrade', target: planId === undefined ? target ?? 'head' : target, dryRun, planId })
+    const migrateRequest = await clearedMigration(fastify.review, request.actor, { direction: 'upgrade', target: planId === undefined ? target ?? 'head' : target, dryRun, planId })
     if (!async) return changing(() => migrator.upgrade(migrateRequest))
     const operation = await migrator.submit('upgrade', migrateRequest)
     return reply.code(202).header('location', `/migrations/operations/${operation.id}`).send(operation)
@@ -62,7 +56,7 @@ const writeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async (request, reply) => {
     const { target, dryRun = false, async = false, planId } = request.body
-    const migrateRequest = await cleared(request.actor, { direction: 'downgrade', target, dryRun, planId })
+    const migrateRequest = await clearedMigration(fastify.review, request.actor, { direction: 'downgrade', target, dryRun, planId })
     if (!async) return changing(() => migrator.downgrade(migrateRequest))
     const operation = await migrator.submit('downgrade', migrateRequest)
     return reply.code(202).header('location', `/migrations/operations/${operation.id}`).send(operation)

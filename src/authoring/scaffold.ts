@@ -3,7 +3,7 @@ import { readdir, writeFile } from 'node:fs/promises'
 import { register } from 'node:module'
 import { join, resolve } from 'node:path'
 import { loadRevisions, type RevisionDefinition, RevisionGraph, toRevision } from '../migrator/index.js'
-import { CliFailure } from './api.js'
+import { fail } from './errors.js'
 import { moduleSource } from './revision-module.js'
 
 export interface WrittenRevision {
@@ -29,7 +29,7 @@ export function headToBuildOn (graph: RevisionGraph, named: string | null): stri
   }
   const [head, ...others] = graph.heads
   if (head === undefined || others.length > 0) {
-    fail('multiple-heads', `several heads (${graph.heads.join(', ')}): name the one to build on with --head <rev>, or merge them first`)
+    fail('multiple-heads', `several heads (${graph.heads.join(', ')}): a new revision goes on top of one`)
   }
   return head
 }
@@ -78,7 +78,7 @@ export async function newModuleFiles (graph: RevisionGraph, dir: string, descrip
 
 export async function loadGraph (dir: string): Promise<RevisionGraph> {
   const files = await moduleFiles(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') fail('no-migrations-dir', `no migrations directory at ${resolve(dir)} (--dir names another)`)
+    if (error.code === 'ENOENT') fail('no-migrations-dir', `no migrations directory at ${resolve(dir)}`)
     throw error
   })
   // Node 20 cannot import TypeScript: src/migrations is read through the compiler a checkout has.
@@ -97,8 +97,4 @@ function freshId (): string {
 
 function slug (text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60).replace(/_+$/, '') || 'revision'
-}
-
-function fail (type: string, detail: string): never {
-  throw new CliFailure({ type, detail })
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { ESLint } from 'eslint'
 import t from 'tap'
 import type { RevisionDefinition } from '../../src/migrator/index.js'
-import { moduleSource } from '../../src/cli/revision-module.js'
+import { moduleSource } from '../../src/authoring/revision-module.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 

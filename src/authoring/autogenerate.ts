@@ -7,8 +7,8 @@ import { applicationSchema, type SchemaDefinition } from '../catalog/schema.js'
 import { readSnapshot, writeSnapshot, type SchemaSnapshot } from '../catalog/snapshots.js'
 import { generateMigration, type GeneratedPhase } from '../catalog/sql-generator.js'
 import { diffOtherObjects, introspectOtherObjects, type OtherObject } from '../catalog/unsupported.js'
-import { MigratorError, readDatabaseState, type RevisionDefinition, RevisionGraph, SchemaMigrator, toRevision, verifyDatabaseState } from '../migrator/index.js'
-import { CliFailure } from './api.js'
+import { createMigrator, MigratorError, readDatabaseState, type RevisionDefinition, RevisionGraph, type SchemaMigrator, toRevision, verifyDatabaseState } from '../migrator/index.js'
+import { fail } from './errors.js'
 import { moduleSource } from './revision-module.js'
 import { describe, headToBuildOn, loadGraph, newModuleFiles } from './scaffold.js'
 import { createScratchDatabase, runSqlText } from './scratch-database.js'
@@ -54,7 +54,6 @@ interface Desired {
   readonly others: OtherObject[]
 }
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
 const actor = 'autogenerate'
 
 /**
@@ -142,7 +141,7 @@ async function readSqlFile (graph: RevisionGraph, databaseUrl: string, file: str
 }
 
 function migratorOn (knex: Knex, graph: RevisionGraph): SchemaMigrator {
-  return new SchemaMigrator({ knex, graph, instance: actor, lockWaitMs: 30_000, lockTimeoutMs: 10_000, logger: quiet })
+  return createMigrator({ knex, graph, instance: actor })
 }
 
 async function verifying (direction: 'up' | 'down', run: () => Promise<unknown>): Promise<void> {
@@ -201,8 +200,4 @@ function halfOf (index: number, other: string): string[] {
     `The online half of ${other}: CREATE INDEX CONCURRENTLY, and constraints added NOT VALID then validated,`,
     'each in a transaction of its own and re-runnable, so reads and writes go on.',
   ]
-}
-
-function fail (type: string, detail: string): never {
-  throw new CliFailure({ type, detail })
 }

@@ -1,0 +1,2 @@
+export const validatorPath: string
+export function renderValidator (schema: object): string

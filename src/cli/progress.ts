@@ -1,0 +1,22 @@
+import type { ProgressReporter } from './api.js'
+import { stepLine } from './format.js'
+
+export interface Progress extends ProgressReporter {
+  /** The command is over: what is still shown ends as done or as failed. */
+  end (ok: boolean): void
+}
+
+/** Whether `stream` is a terminal the live view may redraw: not a pipe, not `TERM=dumb`, not CI's log. */
+export function isLiveTerminal (stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && env.TERM !== 'dumb' && env.CI === undefined
+}
+
+/** A line per step, as Alembic logs them: what a log file, a pipe or `--json` gets. */
+export function lineProgress (write: (text: string) => void): Progress {
+  return {
+    stepStarted: (step) => write(`${stepLine(step)}\n`),
+    stepDone: (step) => write(`${stepLine(step)}\n`),
+    operationRead: () => {},
+    end: () => {},
+  }
+}

@@ -1,0 +1,67 @@
+import yoctoSpinner, { type Spinner } from 'yocto-spinner'
+import type { StepStart } from './api.js'
+import { stepText } from './format.js'
+import type { Progress } from './progress.js'
+
+/** What a step shown live is: a step the engine began, or the service's next one, not yet named. */
+type Shown = { readonly step: StepStart, readonly since: number } | { readonly next: number, readonly of: number | null, readonly since: number }
+
+/**
+ * On a terminal, the step under way on one line that keeps time (`2 of 5, 3.1 s`), and a line
+ * left behind for each step done. yocto-spinner draws it: it leaves colour to Node's own rules
+ * (`NO_COLOR`, `FORCE_COLOR`, the terminal's depth) and copes with a terminal that reports no width.
+ */
+export function terminalProgress (stream: NodeJS.WriteStream, now: () => number = performance.now.bind(performance)): Progress {
+  const spinner: Spinner = yoctoSpinner({ stream })
+  let shown: Shown | null = null
+  let ticker: NodeJS.Timeout | null = null
+  const textOf = (current: Shown) => 'step' in current
+    ? `${stepText(current.step)} (${placeOf(current.step.index, current.step.of)}, ${seconds(now() - current.since)})`
+    : `On the service: ${current.of === null ? 'planning' : `step ${placeOf(current.next, current.of)}`} (${seconds(now() - current.since)})`
+  const show = (next: Shown) => {
+    shown = next
+    spinner.text = textOf(next)
+    if (!spinner.isSpinning) spinner.start()
+    ticker ??= setInterval(() => { if (shown !== null) spinner.text = textOf(shown) }, 100).unref()
+  }
+  const settle = (ok: boolean) => {
+    if (shown === null) return
+    const text = textOf(shown)
+    shown = null
+    if (ok) spinner.success(text)
+    else spinner.error(text)
+  }
+  return {
+    stepStarted (step) {
+      // A shared transaction runs a step again after the others in it were rolled back: the same line goes on.
+      if (shown !== null && 'step' in shown && shown.step.index === step.index) return
+      settle(true)
+      show({ step, since: now() })
+    },
+    stepDone (step, durationMs) {
+      shown = null
+      const line = `${stepText(step)} (${placeOf(step.index, step.of)}, ${seconds(durationMs)})`
+      // Only a spinning spinner leaves a line behind.
+      if (!spinner.isSpinning) spinner.start(line)
+      spinner.success(line)
+    },
+    operationRead (stepsDone, stepsTotal) {
+      if (stepsTotal !== null && stepsDone >= stepsTotal) return
+      if (shown !== null && !('step' in shown) && shown.next === stepsDone + 1) return
+      show({ next: stepsDone + 1, of: stepsTotal, since: now() })
+    },
+    end (ok) {
+      settle(ok)
+      if (ticker !== null) clearInterval(ticker)
+      if (spinner.isSpinning) spinner.stop()
+    },
+  }
+}
+
+function placeOf (index: number, of: number | null): string {
+  return of === null ? `${index}` : `${index} of ${of}`
+}
+
+function seconds (ms: number): string {
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${String(Math.floor(ms / 1000) % 60).padStart(2, '0')} s`
+}
