@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { bearer, buildTestApp } from './helpers/app.js'
-import { createTestDatabase } from './helpers/database.js'
-import { freePort } from './helpers/server.js'
+import { bearer, buildTestApp } from '../helpers/app.js'
+import { createTestDatabase } from '../helpers/database.js'
+import { freePort } from '../helpers/server.js'
 
 /** The value of one sample of the Prometheus text format, or undefined when there is none. */
 function sample (text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -70,7 +70,7 @@ t.test('after an upgrade through HTTP: one observation per revision, the head, n
 
 t.test('a failed revision is observed with its outcome', async (t) => {
   const app = await buildTestApp(t, await createTestDatabase(t, 'metrics_failed'), {
-    migrationsDir: fileURLToPath(new URL('fixtures/failing-revisions/', import.meta.url)),
+    migrationsDir: fileURLToPath(new URL('../fixtures/failing-revisions/', import.meta.url)),
   })
   const res = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: {} })
   t.equal(res.statusCode, 500)
