@@ -1,11 +1,13 @@
 import { enableCompileCache } from 'node:module'
 import type { EmbeddedDatabase } from './embedded/embedded-postgres.js'
+import { tracingRequested } from './tracing/requested.js'
 
 // V8's compiled code for the thousand-odd modules a start loads, kept on disk (NODE_COMPILE_CACHE,
 // else the OS's temporary directory) so that the next start reads it instead of compiling them
 // again. Enabled before they load, hence the dynamic imports below; where it cannot be written
 // (a read-only root filesystem) the service starts as it would without it.
 enableCompileCache()
+const tracing = tracingRequested(process.env) ? (await import('./tracing/start.js')).startTracing() : undefined
 const [{ default: closeWithGrace }, { buildApp }, { ConfigError, loadConfig }, { loggerOptions }, { MigratorError, ShuttingDownError }, { retryUpgradeAtStart, upgradeAtStart }] = await Promise.all([
   import('close-with-grace'),
   import('./app.js'),
@@ -29,6 +31,7 @@ async function main (): Promise<void> {
     migrationDatabaseUrl: config.migrationDatabaseUrl ?? undefined,
     config,
     logger: loggerOptions(config.logLevel),
+    tracing,
   })
   const startupRetry = new AbortController()
   // Past the grace period a migration is rolled back, which takes moments; this is the hard stop.
@@ -39,6 +42,7 @@ async function main (): Promise<void> {
     await app.drain(config.shutdownGraceMs)
     await app.close()
     await embedded?.stop()
+    await tracing?.shutdown()
   })
   try {
     const upgraded = !config.migrateOnStart || await upgradeAtStart(app)
