@@ -33,6 +33,8 @@ import schemaRoutes from './routes/schema/index.js'
 import schemaGate from './plugins/schema-gate.js'
 import dataPlugin from './plugins/data.js'
 import dataRoutes from './routes/data/index.js'
+import tracingPlugin from './plugins/tracing.js'
+import type { Tracing } from './tracing/start.js'
 
 export interface AppOptions {
   /** Data queries and session-free reads: may be a transaction pooler. */
@@ -48,6 +50,8 @@ export interface AppOptions {
   readonly instance?: string
   /** The data endpoints need the service's own revisions; off for another revision set. */
   readonly dataApi?: boolean
+  /** Started by the server when the `OTEL_*` variables ask for it; absent, nothing is traced. */
+  readonly tracing?: Pick<Tracing, 'fastify'>
 }
 
 /** The application; it never listens (src/service.ts does), so tests build it and inject. */
@@ -60,6 +64,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildSerializer: sharedSerializers() } },
   }).withTypeProvider<TypeBoxTypeProvider>()
   installValidators(app)
+  if (options.tracing !== undefined) await app.register(tracingPlugin, options.tracing)
 
   for (const schema of [...sharedSchemas, ...migrationSchemas, ReadinessSchema, ...dataSchemas, ...schemaSchemas, ...planSchemas]) app.addSchema(schema)
 

@@ -1,11 +1,14 @@
 import { enableCompileCache } from 'node:module'
 import type { EmbeddedDatabase } from './embedded/embedded-postgres.js'
+import { tracingRequested } from './tracing/requested.js'
 
 // V8's compiled code for the thousand-odd modules a start loads, kept on disk (NODE_COMPILE_CACHE,
 // else the OS's temporary directory) so that the next start reads it instead of compiling them
 // again. Enabled before they load, hence the dynamic imports below; where it cannot be written
 // (a read-only root filesystem) the service starts as it would without it.
 enableCompileCache()
+// Before the app's modules load: node-postgres is patched when Knex first requires it.
+const tracing = tracingRequested(process.env) ? (await import('./tracing/start.js')).startTracing() : undefined
 const [{ default: closeWithGrace }, { buildApp }, { ConfigError, loadConfig }, { loggerOptions }, { MigratorError, ShuttingDownError }, { logStartBanner }, { retryUpgradeAtStart, upgradeAtStart }] = await Promise.all([
   import('close-with-grace'),
   import('./app.js'),
@@ -30,6 +33,7 @@ async function main (): Promise<void> {
     migrationDatabaseUrl: config.migrationDatabaseUrl ?? undefined,
     config,
     logger: loggerOptions(config.logLevel, config.logFormat),
+    tracing,
   })
   const startupRetry = new AbortController()
   // Past the grace period a migration is rolled back, which takes moments; this is the hard stop.
@@ -40,6 +44,7 @@ async function main (): Promise<void> {
     await app.drain(config.shutdownGraceMs)
     await app.close()
     await embedded?.stop()
+    await tracing?.shutdown()
     app.log.info('stopped')
   })
   try {

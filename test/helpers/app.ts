@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { parseApiTokens } from '../../src/auth/tokens.js'
 import { defaultDatabaseLimits, type DatabaseLimits } from '../../src/config.js'
 import { defaultReviewSettings, type ReviewSettings } from '../../src/review/types.js'
+import type { Tracing } from '../../src/tracing/start.js'
 
 export const tokens = { read: 'read-token', write: 'write-token', migrate: 'migrate-token', admin: 'admin-token' } as const
 
@@ -32,6 +33,8 @@ export interface TestAppOptions {
   readonly review?: Partial<ReviewSettings>
   /** More `scope=token` pairs beside the one token per scope, e.g. a second admin. */
   readonly extraTokens?: string
+  readonly tracing?: Pick<Tracing, 'fastify'>
+  readonly logger?: FastifyServerOptions['logger']
 }
 
 /** The real app on a real database, with one token per scope; closed at teardown. */
@@ -43,6 +46,8 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
     snapshotsDir: options.snapshotsDir,
     dataApi: options.dataApi ?? options.migrationsDir === undefined,
     instance: options.instance,
+    tracing: options.tracing,
+    logger: options.logger,
     config: {
       auth: {
         disabled: options.authDisabled ?? false,
