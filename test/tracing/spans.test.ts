@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { SpanStatusCode } from '@opentelemetry/api'
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { startTracing } from '../../src/tracing/start.js'
 
@@ -28,18 +30,47 @@ function descendantsOf (spans: ReadableSpan[], root: ReadableSpan): ReadableSpan
   return childrenOf(spans, root).flatMap((child) => [child, ...descendantsOf(spans, child)])
 }
 
-t.test('an upgrade is one trace: request, then the statements it ran', async (t) => {
+t.test('an upgrade is one tree: request, operation, lock wait, a step per revision, its statements', async (t) => {
   exporter.reset()
   const answer = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })
   t.equal(answer.statusCode, 200)
+  const applied = (answer.json() as { steps: Array<{ revision: string }> }).steps.map((step) => step.revision)
+  t.ok(applied.length >= 5, `the shipped revisions ran (${applied.length})`)
   const spans = await finishedSpans()
   const requests = spans.filter((span) => span.name === 'request' && span.attributes['http.route'] === '/migrations/upgrade')
   t.equal(requests.length, 1, 'one request span for the upgrade')
   const [request] = requests as [ReadableSpan]
-  const statements = descendantsOf(spans, request).filter((span) => span.attributes['db.system.name'] === 'postgresql' || span.attributes['db.system'] === 'postgresql')
-  t.ok(statements.length > 10, `the revisions' statements are spans under the request (${statements.length})`)
-  t.ok(statements.some((span) => /CREATE TABLE/i.test(String(span.attributes['db.query.text'] ?? span.attributes['db.statement']))), 'a CREATE TABLE among them')
-  t.ok(statements.every((span) => span.spanContext().traceId === request.spanContext().traceId), 'all in the request\'s trace')
+  const operations = descendantsOf(spans, request).filter((span) => span.name === 'migration operation')
+  t.equal(operations.length, 1, 'one operation span under the request')
+  const [operation] = operations as [ReadableSpan]
+  t.match(operation.attributes, { 'aip_schema.operation.kind': 'upgrade', 'aip_schema.target': 'head', 'aip_schema.dry_run': false })
+  const waits = childrenOf(spans, operation).filter((span) => span.name === 'migration lock wait')
+  t.equal(waits.length, 1, 'the wait for the lock is a child of the operation')
+  t.ok(childrenOf(spans, waits[0] as ReadableSpan).some((span) => /pg_try_advisory_lock/.test(String(span.attributes['db.query.text']))), 'the lock is taken inside its wait')
+  const steps = descendantsOf(spans, operation).filter((span) => span.name === 'migration step')
+  t.same(steps.map((span) => span.attributes['aip_schema.revision']).sort(), [...applied].sort(), 'a step span per revision applied')
+  t.ok(steps.every((span) => span.attributes['aip_schema.direction'] === 'up' && typeof span.attributes['aip_schema.tries'] === 'number'), 'each names its direction and tries')
+  const statements = steps.flatMap((step) => childrenOf(spans, step)).filter((span) => span.attributes['db.system.name'] === 'postgresql')
+  t.ok(statements.some((span) => /CREATE TABLE/i.test(String(span.attributes['db.query.text']))), "a revision's CREATE TABLE is a statement span under its step")
+  t.ok(descendantsOf(spans, request).every((span) => span.spanContext().traceId === request.spanContext().traceId), 'one trace')
+})
+
+t.test('a failed revision: its step and its operation are marked failed', async (t) => {
+  const failing = await buildTestApp(t, await createTestDatabase(t, 'tracing_failing'), {
+    tracing,
+    groupMs: 0,
+    migrationsDir: fileURLToPath(new URL('../fixtures/failing-revisions/', import.meta.url)),
+  })
+  exporter.reset()
+  const answer = await failing.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })
+  t.equal(answer.statusCode, 500)
+  const spans = await finishedSpans()
+  const operation = spans.find((span) => span.name === 'migration operation')
+  t.equal(operation?.status.code, SpanStatusCode.ERROR, 'the operation failed')
+  const steps = spans.filter((span) => span.name === 'migration step')
+  t.same(steps.map((span) => [span.attributes['aip_schema.revision'], span.status.code]), [['aaaaaaaaaaaa', SpanStatusCode.UNSET], ['bbbbbbbbbbbb', SpanStatusCode.ERROR]],
+    'the good revision ran, the bad one is the failed step')
+  t.match(steps.at(-1)?.events.map((event) => event.name), ['exception'], 'with its exception')
 })
 
 t.test('probes are not traced', async (t) => {

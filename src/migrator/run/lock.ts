@@ -3,6 +3,7 @@ import type { Knex } from 'knex'
 import { migrationSessionName, migrationSessionPrefix } from './cancel.js'
 import { LockNotAcquiredError, PooledMigrationConnectionError, type LockHolder } from '../errors.js'
 import { goesThroughTransactionPooler } from '../../database/pooler.js'
+import { inSpan, spanNames } from './spans.js'
 
 /**
  * The cluster-wide migration lock: a session advisory lock on a connection held for the whole
@@ -51,14 +52,23 @@ export async function withMigrationLock<T> (
 ): Promise<T> {
   const started = performance.now()
   const previous = queues.get(knex) ?? Promise.resolve()
-  let release!: () => void
-  const turn = new Promise<void>((resolve) => { release = resolve })
+  let endTurn!: () => void
+  const turn = new Promise<void>((resolve) => { endTurn = resolve })
   queues.set(knex, previous.then(() => turn))
   try {
-    await waitFor(previous, options.waitMs, started, knex)
-    return await holdingLock(knex, options, started, work)
+    const held = await inSpan(spanNames.lockWait, {}, async (span) => {
+      await waitFor(previous, options.waitMs, started, knex)
+      const taken = await takeLock(knex, options, started)
+      span.setAttribute('aip_schema.lock.waited_ms', Math.round(performance.now() - started))
+      return taken
+    })
+    try {
+      return await work({ waitedMs: performance.now() - started, ...held })
+    } finally {
+      await release(knex, held.session, true)
+    }
   } finally {
-    release()
+    endTurn()
   }
 }
 
@@ -72,14 +82,9 @@ async function waitFor (previous: Promise<unknown>, waitMs: number, started: num
   }
 }
 
-async function holdingLock<T> (
-  knex: Knex,
-  options: LockOptions,
-  started: number,
-  work: (context: LockContext) => Promise<T>
-): Promise<T> {
+/** The lock taken on a session of its own, polled with backoff; on failure the session goes back unlocked. */
+async function takeLock (knex: Knex, options: LockOptions, started: number): Promise<Omit<LockContext, 'waitedMs'>> {
   const connection = await knex.client.acquireConnection()
-  let acquired = false
   try {
     // Through a transaction pooler the lock would stay on a server session after we let go of it.
     if (await goesThroughTransactionPooler(knex, connection)) throw new PooledMigrationConnectionError()
@@ -92,9 +97,8 @@ async function holdingLock<T> (
       const { rows } = await knex.raw<{ rows: Array<{ locked: boolean }> }>(
         'SELECT pg_try_advisory_lock(?, ?) AS locked', [lockClass, lockObject]
       ).connection(connection)
-      acquired = rows[0]?.locked === true
       const waited = performance.now() - started
-      if (acquired) break
+      if (rows[0]?.locked === true) return { session: connection, sessionPid }
       if (waited >= options.waitMs) {
         throw new LockNotAcquiredError(Math.round(waited), await readLockHolder(knex))
       }
@@ -102,9 +106,9 @@ async function holdingLock<T> (
       await sleep(Math.min(delay + Math.random() * delay, options.waitMs - waited))
       delay = Math.min(delay * 2, 500)
     }
-    return await work({ waitedMs: performance.now() - started, session: connection, sessionPid })
-  } finally {
-    await release(knex, connection, acquired)
+  } catch (error) {
+    await release(knex, connection, false)
+    throw error
   }
 }
 

@@ -11,6 +11,7 @@ import type { MigrationResult, OperationContext, OperationRequest } from './oper
 import { operationError, recordFailure } from './operation-failure.js'
 import { PlanRunner } from './plan-runner.js'
 import { writeVersionTable } from './records.js'
+import { inSpan, spanNames } from './spans.js'
 
 /** The plan for `request` from `state`: the one place an operation's target is resolved and its steps worked out. */
 export function planOf (context: OperationContext, request: OperationRequest, state: DatabaseState): Plan {
@@ -43,6 +44,12 @@ interface UnderLock {
  * process died (closed as abandoned) from one still waiting its turn.
  */
 export async function runUnderLock (context: OperationContext, run: UnderLock): Promise<MigrationResult> {
+  const { request, operation } = run
+  const attributes = { 'aip_schema.operation.id': operation, 'aip_schema.operation.kind': request.kind, 'aip_schema.target': request.target.text, 'aip_schema.dry_run': request.dryRun }
+  return inSpan(spanNames.operation, attributes, async () => runOperation(context, run))
+}
+
+async function runOperation (context: OperationContext, run: UnderLock): Promise<MigrationResult> {
   const { request, operation } = run
   const steps: StepReport[] = []
   try {

@@ -9,6 +9,7 @@ import { runOnlineRevision, type ResumeEvent } from './online-revision.js'
 import type { OperationContext } from './operation-context.js'
 import { recordSteps } from './records.js'
 import { stepFailure, withLockRetries, type RetryEvent } from './retries.js'
+import { inSpan, spanNames } from './spans.js'
 import { beginSql, commitSql, elapsedSince, runStatements, setTimeouts, type Timeouts } from './transaction.js'
 
 /** How long revisions may share a transaction by default: about what one slow revision holds its locks anyway. */
@@ -187,7 +188,7 @@ export class PlanRunner {
         if (batch.shared) this.announce(position)
         const started = batch.shared ? performance.now() : batch.startedAt
         const sql = [...statementsOf(revision, direction)]
-        await runStatements(knex, sql, this.lock.session)
+        await inSpan(spanNames.step, stepAttributes(step, { tries: batch.tries, shared: batch.shared }), async () => runStatements(knex, sql, this.lock.session))
         heads = headsAfterStep(graph, heads, step)
         members.push({ revision, position, report: { revision: revision.revision, direction, description: revision.description, durationMs: elapsedSince(started), tries: batch.tries, resumed: false, sql } })
       }
@@ -212,18 +213,22 @@ export class PlanRunner {
     const step = this.stepAt(position)
     const headsAfter = headsAfterStep(this.context.graph, heads, step)
     this.announce(position)
-    const report = await runOnlineRevision(this.context.knex, {
-      ...this.retried(position),
-      knex: this.context.knex,
-      revision: this.context.graph.get(step.revision),
-      session: this.lock.session,
-      timeouts: this.timeouts(false),
-      operation: this.operation,
-      instance: this.context.instance,
-      position,
-      headsAfter,
-      onResume: (cutOff: ResumeEvent) => this.context.logger.warn({ ...this.where(position), cutOffOperation: cutOff.operation, cutOffAt: cutOff.startedAt },
-        `resuming ${step.revision}: operation ${cutOff.operation} was cut off part-way through it; running it again from its start`),
+    const report = await inSpan(spanNames.step, stepAttributes(step, { transactional: false }), async (span) => {
+      const online = await runOnlineRevision(this.context.knex, {
+        ...this.retried(position),
+        knex: this.context.knex,
+        revision: this.context.graph.get(step.revision),
+        session: this.lock.session,
+        timeouts: this.timeouts(false),
+        operation: this.operation,
+        instance: this.context.instance,
+        position,
+        headsAfter,
+        onResume: (cutOff: ResumeEvent) => this.context.logger.warn({ ...this.where(position), cutOffOperation: cutOff.operation, cutOffAt: cutOff.startedAt },
+          `resuming ${step.revision}: operation ${cutOff.operation} was cut off part-way through it; running it again from its start`),
+      })
+      span.setAttribute('aip_schema.tries', online.tries)
+      return online
     })
     return { reports: [report], heads: headsAfter }
   }
@@ -240,13 +245,15 @@ export class PlanRunner {
     const started = performance.now()
     const sql = [...statementsOf(revision, step.direction)]
     if (revision.transactional) {
-      try {
-        await setTimeouts(transaction, this.timeouts(false), true)
-        await runStatements(transaction, sql)
-        await recordSteps(transaction, { direction: step.direction, revisions: [revision], headsAfter })
-      } catch (error) {
-        throw stepFailure(step, error, { tries: 1 })
-      }
+      await inSpan(spanNames.step, stepAttributes(step, { tries: 1, dryRun: true }), async () => {
+        try {
+          await setTimeouts(transaction, this.timeouts(false), true)
+          await runStatements(transaction, sql)
+          await recordSteps(transaction, { direction: step.direction, revisions: [revision], headsAfter })
+        } catch (error) {
+          throw stepFailure(step, error, { tries: 1 })
+        }
+      })
     }
     return { reports: [{ revision: revision.revision, direction: step.direction, description: revision.description, durationMs: elapsedSince(started), tries: 1, resumed: false, sql }], heads: headsAfter }
   }
@@ -301,5 +308,17 @@ export class PlanRunner {
 
   private stepAt (position: number): PlanStep {
     return this.steps[position] as PlanStep
+  }
+}
+
+/** What a step's span says of it: the revision, the direction, and how it ran. */
+function stepAttributes (step: PlanStep, how: { readonly tries?: number, readonly shared?: boolean, readonly transactional?: boolean, readonly dryRun?: boolean }) {
+  return {
+    'aip_schema.revision': step.revision,
+    'aip_schema.direction': step.direction,
+    ...(how.tries === undefined ? {} : { 'aip_schema.tries': how.tries }),
+    ...(how.shared === undefined ? {} : { 'aip_schema.shared_transaction': how.shared }),
+    'aip_schema.transactional': how.transactional ?? true,
+    ...(how.dryRun === undefined ? {} : { 'aip_schema.dry_run': how.dryRun }),
   }
 }
