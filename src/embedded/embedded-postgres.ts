@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { dataDirLayout, embeddedUrl, isAlive, readPidFile, type DataDirLayout } from './data-dir.js'
 import { unreachableAncestor } from './reachable.js'
@@ -40,15 +40,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   const { root, pgdata } = layout
   const log = options.log ?? (() => undefined)
   await mkdir(root, { recursive: true })
-  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data below ours.
-  if (runsAsRoot()) {
-    await chmod(root, 0o711)
-    const blocked = await unreachableAncestor(root)
-    if (blocked !== null) {
-      throw new DataDirUnreachableError(`DATA_DIR ${root} is out of reach of the postgres user, which runs the embedded PostgreSQL when aip-schema runs as root (${blocked} is private): ` +
-        'set DATA_DIR=/var/lib/aip-schema (or another directory every user may enter), run as an ordinary user, or set DATABASE_URL')
-    }
-  }
+  const databaseDir = runsAsRoot() ? await pgdataWithinReach(layout, log) : pgdata
   const owner = await claimDataDir(layout)
   try {
     await clearOrphan(layout, log)
@@ -56,7 +48,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     const port = options.port ?? await freePort()
     const EmbeddedPostgres = await loadEmbeddedPostgres()
     const server = new EmbeddedPostgres({
-      databaseDir: pgdata,
+      databaseDir,
       port,
       user: 'postgres',
       password,
@@ -85,6 +77,38 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     throw error
   }
 }
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach its files. A
+ * DATA_DIR below a private directory (a checkout in /root or in a `mktemp -d`) keeps them in
+ * /var/lib/aip-schema instead, one directory per DATA_DIR, linked from `DATA_DIR/pg`: so
+ * `npm start` works as root wherever the checkout is, and everything else (the password, the
+ * owner's pid, the command line's discovery) stays where it was.
+ */
+async function pgdataWithinReach ({ root, pgdata }: DataDirLayout, log: (message: string) => void): Promise<string> {
+  await chmod(root, 0o711)
+  const blocked = await unreachableAncestor(root)
+  if (blocked === null) return pgdata
+  if (existsSync(pgdata)) {
+    // Made before, by this (a link) or by a start as another user (files there to keep).
+    const real = await realpath(pgdata)
+    if (await unreachableAncestor(dirname(real)) === null) return real
+    throw new DataDirUnreachableError(`DATA_DIR ${root} holds an embedded PostgreSQL out of reach of the postgres user, which runs it when aip-schema runs as root (${blocked} is private): ` +
+      'start it as the user that made it, move DATA_DIR to a directory every user may enter, or set DATABASE_URL')
+  }
+  const elsewhere = join(sharedDataRoot, `${basename(root)}-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`)
+  await mkdir(sharedDataRoot, { recursive: true, mode: 0o755 })
+  if (await unreachableAncestor(sharedDataRoot) !== null) {
+    throw new DataDirUnreachableError(`DATA_DIR ${root} is out of reach of the postgres user, which runs the embedded PostgreSQL when aip-schema runs as root (${blocked} is private), and so is ${sharedDataRoot}: ` +
+      'set DATA_DIR to a directory every user may enter, run as an ordinary user, or set DATABASE_URL')
+  }
+  await symlink(elsewhere, pgdata)
+  log(`${blocked} is private, out of reach of the postgres user: the embedded PostgreSQL keeps its files in ${elsewhere} (linked from ${pgdata})`)
+  return elsewhere
+}
+
+/** Where root's embedded databases keep their files when DATA_DIR is private. */
+const sharedDataRoot = '/var/lib/aip-schema'
 
 /**
  * The library installs SIGINT/SIGTERM handlers that exit with 130/143 the moment a signal

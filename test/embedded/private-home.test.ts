@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,12 +43,31 @@ const fallbackScript = [
 const fallback = promisify(execFile)(process.execPath, ['--input-type=module', '-e', fallbackScript], { cwd: app })
   .then(({ stdout }) => JSON.parse(stdout) as { rows: unknown[], dataDir: string }, (error: Error) => error)
 
-t.test('npm start with DATA_DIR in the private home: one line saying what to do, exit 1', async (t) => {
+t.test('npm start with DATA_DIR in the private home: serves; as root, PostgreSQL\'s files live in /var/lib/aip-schema', async (t) => {
   const dataDir = join(app, '.data')
+  const elsewhere = join('/var/lib/aip-schema', `.data-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`)
+  t.teardown(() => rm(elsewhere, { recursive: true, force: true }))
+  for (const start of ['first', 'again']) {
+    const running = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, 120_000, server)
+    t.equal((await fetch(`${running.baseUrl}/health/ready`)).status, 200, `${start} start ready: ${running.output()}`)
+    t.equal(await running.stop(), 0)
+  }
   if (!asRoot) {
     // An ordinary user's PostgreSQL runs as that user, who may enter the home.
+    t.equal((await lstat(join(dataDir, 'pg'))).isDirectory(), true, 'its files stay in DATA_DIR')
+    return
+  }
+  t.equal(await readlink(join(dataDir, 'pg')), elsewhere, 'DATA_DIR/pg links to where postgres may go')
+  t.ok((await readdir(elsewhere)).includes('PG_VERSION'), 'the cluster is there, and the second start used it')
+})
+
+t.test('as root, an embedded PostgreSQL already made in the private home: one line saying what to do, exit 1', async (t) => {
+  const dataDir = join(app, '.data-made-before')
+  await mkdir(join(dataDir, 'pg'), { recursive: true })
+  if (!asRoot) {
+    // An ordinary user's PostgreSQL runs as that user, who may enter the home: it initialises there.
     const running = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, 120_000, server)
-    t.equal((await fetch(`${running.baseUrl}/health/live`)).status, 200)
+    t.equal((await fetch(`${running.baseUrl}/health/ready`)).status, 200, running.output())
     t.equal(await running.stop(), 0)
     return
   }
@@ -55,7 +75,7 @@ t.test('npm start with DATA_DIR in the private home: one line saying what to do,
   t.equal(code, 1)
   const lines = output.trim().split('\n')
   t.equal(lines.length, 1, `one line, no stack trace: ${output}`)
-  t.match(lines[0], /^aip-schema: DATA_DIR .*\.data .*postgres user.*DATA_DIR=\/var\/lib\/aip-schema.*ordinary user.*DATABASE_URL/)
+  t.match(lines[0], /^aip-schema: DATA_DIR .*\.data-made-before .*postgres user.*user that made it.*DATABASE_URL/)
 })
 
 t.test('npm start from the private home with DATA_DIR where postgres may go: serves, migrated', async (t) => {
