@@ -1,0 +1,56 @@
+import { fromKnex, PgBoss } from 'pg-boss'
+import type { Knex } from 'knex'
+
+/**
+ * The rollout work on pg-boss, in its own schema of the service's database: any replica takes a
+ * target's job, and a job whose replica stopped sending heartbeats (killed, cut off) goes back to
+ * the queue for another. A job is sent in the same transaction that marks its target running,
+ * so a target is never running without its job, nor a job sent for a target left pending.
+ */
+export const rolloutQueueSchema = 'aip_schema_queue'
+const queueName = 'rollout-target'
+
+export interface TargetJob {
+  readonly rolloutId: string
+  readonly target: string
+  readonly attempt: number
+}
+
+export interface RolloutQueueOptions {
+  readonly connectionString: string
+  /** Jobs this process runs at once: each holds one migration connection while it runs. */
+  readonly concurrency: number
+  readonly heartbeatSeconds?: number
+  readonly onError: (error: Error) => void
+}
+
+/** What the rollout service needs of the queue: sending a job inside its transaction. */
+export interface JobSender {
+  enqueue (trx: Knex.Transaction, job: TargetJob): Promise<void>
+}
+
+export interface RolloutQueue extends JobSender {
+  work (handler: (job: TargetJob) => Promise<void>): Promise<void>
+  stop (): Promise<void>
+}
+
+export async function startRolloutQueue (options: RolloutQueueOptions): Promise<RolloutQueue> {
+  // Its own small pool: polling and heartbeats never wait behind the API's queries.
+  const boss = new PgBoss({ connectionString: options.connectionString, schema: rolloutQueueSchema, max: 3, application_name: 'aip-schema rollouts' })
+  boss.on('error', options.onError)
+  await boss.start()
+  await boss.createQueue(queueName, { heartbeatSeconds: options.heartbeatSeconds ?? 10, retryLimit: 100, retryDelay: 1, expireInSeconds: 24 * 3600 })
+  return {
+    async enqueue (trx, job) {
+      await boss.send(queueName, { ...job }, { db: fromKnex(trx) })
+    },
+    async work (handler) {
+      await boss.work<TargetJob>(queueName, { localConcurrency: options.concurrency, pollingIntervalSeconds: 1 }, async ([job]) => {
+        if (job !== undefined) await handler(job.data)
+      })
+    },
+    async stop () {
+      await boss.stop({ graceful: true, timeout: 30_000 })
+    },
+  }
+}

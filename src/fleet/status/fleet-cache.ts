@@ -1,0 +1,206 @@
+import { createMigrator, type RevisionGraph } from '../../migrator/index.js'
+import { openTargetKnex } from '../targets/connections.js'
+import type { TargetRegistry } from '../targets/registry.js'
+import type { FleetTarget } from '../targets/target.js'
+import { stateOf, type FleetEntry, type FleetState } from './entry.js'
+import { fleetPage, type FleetPage, type FleetQuery } from './query.js'
+
+export interface FleetLogger {
+  debug (object: object, message: string): void
+  warn (object: object, message: string): void
+}
+
+export interface FleetCacheOptions {
+  readonly registry: TargetRegistry
+  readonly graph: RevisionGraph
+  readonly logger: FleetLogger
+  /** Targets read at once. */
+  readonly concurrency?: number
+  /** How often every target is read again. */
+  readonly refreshMs: number
+  /**
+   * Read every `refreshMs` in the background (a fleet), or only when asked, a read older than
+   * `refreshMs` read again first (the service's own database alone: nothing runs unasked).
+   */
+  readonly background: boolean
+  readonly connectTimeoutMs?: number
+}
+
+export const defaultFleetConcurrency = 8
+
+/**
+ * Every target's status, read in the background a few at a time, each through a connection of
+ * its own held only for the read; `GET /fleet` answers from memory. A target that cannot be read
+ * is `reachable: false` with what was last known of it, and never holds up the others.
+ */
+export class FleetCache {
+  private readonly options: FleetCacheOptions
+  private readonly entries = new Map<string, FleetEntry>()
+  /** The entries in name order, rebuilt only when a target comes or goes. */
+  private sorted: FleetEntry[] | null = null
+  private readonly checking = new Map<string, Promise<FleetEntry>>()
+  private sweep: Promise<void> | null = null
+  private timer: NodeJS.Timeout | null = null
+  private closed = false
+
+  constructor (options: FleetCacheOptions) {
+    this.options = options
+    this.sync()
+  }
+
+  /** Reads every target now, then again every `refreshMs`; without `background`, nothing. */
+  start (): void {
+    if (!this.options.background) return
+    this.refresh().catch(() => undefined)
+    this.timer = setInterval(() => { this.refresh().catch(() => undefined) }, this.options.refreshMs)
+    this.timer.unref()
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    if (this.timer !== null) clearInterval(this.timer)
+    await Promise.allSettled([this.sweep, ...this.checking.values()])
+  }
+
+  /** Takes in targets that came and drops those gone; the new ones are read at once. */
+  sync (): void {
+    const targets = this.options.registry.list()
+    const names = new Set(targets.map((target) => target.name))
+    for (const name of this.entries.keys()) if (!names.has(name)) this.entries.delete(name)
+    const added = targets.filter((target) => {
+      const known = this.entries.get(target.name)
+      if (known !== undefined && known.environment === target.environment && sameLabels(known.labels, target.labels)) return false
+      this.entries.set(target.name, known === undefined ? uncheckedEntry(target) : { ...known, environment: target.environment, labels: target.labels })
+      return known === undefined
+    })
+    this.sorted = null
+    if (this.timer !== null) for (const target of added) this.invalidate(target.name).catch(() => undefined)
+  }
+
+  /** Every target read again, `concurrency` at a time; one sweep at a time. */
+  async refresh (): Promise<void> {
+    this.sweep ??= this.runSweep().finally(() => { this.sweep = null })
+    return this.sweep
+  }
+
+  /** Reads one target again now (after an operation on it, say); undefined when there is no such target. */
+  async invalidate (name: string): Promise<FleetEntry | undefined> {
+    const target = this.options.registry.get(name)
+    if (target === undefined) return undefined
+    return this.check(target)
+  }
+
+  /** The page asked for; targets never read yet (or, without `background`, read too long ago) are read first. */
+  async page (query: FleetQuery): Promise<FleetPage> {
+    const staleBefore = this.options.background ? null : new Date(Date.now() - this.options.refreshMs).toISOString()
+    const unchecked = [...this.entries.values()].filter((entry) => entry.checkedAt === null || (staleBefore !== null && entry.checkedAt < staleBefore))
+    if (unchecked.length > 0) await this.checkAll(unchecked.map((entry) => this.options.registry.get(entry.name)).filter((target) => target !== undefined))
+    return fleetPage(this.inOrder(), query)
+  }
+
+  /** How many targets are in each state, for `aip_schema_fleet_targets{state}`. */
+  counts (): Record<FleetState, number> {
+    const counts: Record<FleetState, number> = { 'up-to-date': 0, behind: 0, ahead: 0, unreachable: 0, unchecked: 0 }
+    for (const entry of this.entries.values()) counts[stateOf(entry)]++
+    return counts
+  }
+
+  private inOrder (): FleetEntry[] {
+    this.sorted ??= [...this.entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    return this.sorted
+  }
+
+  private async runSweep (): Promise<void> {
+    const started = performance.now()
+    await this.checkAll(this.options.registry.list())
+    const counts = this.counts()
+    // Every sweep, so debug: what an operator watches is a target turning unreachable, said at warn.
+    this.options.logger.debug({ targets: this.entries.size, ...counts, ms: Math.round(performance.now() - started) }, 'fleet status read')
+  }
+
+  private async checkAll (targets: readonly FleetTarget[]): Promise<void> {
+    const queue = [...targets]
+    const worker = async (): Promise<void> => {
+      for (let target = queue.shift(); target !== undefined && !this.closed; target = queue.shift()) await this.check(target)
+    }
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? defaultFleetConcurrency, queue.length) }, worker))
+  }
+
+  /** One read per target at a time: a second caller shares the read under way. */
+  private async check (target: FleetTarget): Promise<FleetEntry> {
+    const running = this.checking.get(target.name)
+    if (running !== undefined) return running
+    const read = this.read(target).finally(() => this.checking.delete(target.name))
+    this.checking.set(target.name, read)
+    return read
+  }
+
+  private async read (target: FleetTarget): Promise<FleetEntry> {
+    const knex = openTargetKnex(target, { poolMax: 1, connectTimeoutMs: this.options.connectTimeoutMs })
+    let entry: FleetEntry
+    try {
+      const migrator = createMigrator({ knex, graph: this.options.graph })
+      const status = await migrator.status()
+      const [last] = await migrator.operations(1)
+      entry = {
+        ...identityOf(target),
+        reachable: true,
+        current: status.current,
+        upToDate: status.upToDate,
+        pending: status.pending.length,
+        ahead: status.ahead,
+        breaking: status.breaking,
+        interrupted: status.interrupted,
+        inSync: null,
+        lastOperation: last === undefined ? null : { id: last.id, kind: last.kind, status: last.status, finishedAt: last.finishedAt },
+        checkedAt: new Date().toISOString(),
+      }
+    } catch (error) {
+      const known = this.entries.get(target.name) ?? uncheckedEntry(target)
+      if (known.reachable || known.checkedAt === null) {
+        this.options.logger.warn({ target: target.name, error: describe(error) }, 'fleet: target unreachable')
+      }
+      entry = { ...known, ...identityOf(target), reachable: false, checkedAt: new Date().toISOString() }
+    } finally {
+      await knex.destroy()
+    }
+    // A target dropped from the registry while it was read stays dropped.
+    if (this.options.registry.get(target.name) !== undefined) {
+      const before = this.entries.get(target.name)
+      this.entries.set(target.name, entry)
+      if (before === undefined) this.sorted = null
+      else if (this.sorted !== null) this.sorted[this.sorted.indexOf(before)] = entry
+    }
+    return entry
+  }
+}
+
+function identityOf (target: FleetTarget): Pick<FleetEntry, 'name' | 'environment' | 'labels'> {
+  return { name: target.name, environment: target.environment, labels: target.labels }
+}
+
+function uncheckedEntry (target: FleetTarget): FleetEntry {
+  return {
+    ...identityOf(target),
+    reachable: false,
+    current: [],
+    upToDate: false,
+    pending: 0,
+    ahead: [],
+    breaking: [],
+    interrupted: null,
+    inSync: null,
+    lastOperation: null,
+    checkedAt: null,
+  }
+}
+
+function sameLabels (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/** The database's words or the connection's code, never the URL. */
+function describe (error: unknown): string {
+  const { code, message } = error as { code?: string, message?: string }
+  return code !== undefined && message !== undefined ? `${code}: ${message}` : message ?? String(error)
+}
