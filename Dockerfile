@@ -16,6 +16,18 @@ COPY --from=build /app/dist ./dist
 COPY knexfile.js ./
 # What GET /schema/drift compares against, read beside dist/ at run time.
 COPY schema-snapshots ./schema-snapshots
+# The status page's own files (hand-written modules and CSS), served from beside dist/.
+COPY status-page ./status-page
+# pg_dump and pg_restore for BACKUP_BEFORE_UPGRADE=pg_dump and restore-backup: PostgreSQL 17's
+# client from the PostgreSQL project's apt repository (Debian's is 15), which dumps every server
+# major the README supports (13 to 17); a pg_dump older than the server refuses it.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+ && install -d /usr/share/postgresql-common/pgdg \
+ && curl -fsSLo /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+ && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+ && apt-get update && apt-get install -y --no-install-recommends postgresql-client-17 \
+ && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+ENV PG_BIN_DIR=/usr/lib/postgresql/17/bin
 # `docker run IMAGE aip-schema upgrade head`; the embedded database (no DATABASE_URL) needs a directory the service may write.
 RUN ln -s /app/dist/cli/main.js /usr/local/bin/aip-schema && mkdir -p /app/.data /app/.compile-cache && chown node:node /app/.data /app/.compile-cache
 USER node

@@ -35,7 +35,16 @@ export const EnvSchema = Type.Object({
   MIGRATION_STATEMENT_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.migrationStatementTimeoutMs, minimum: 0 }),
   DATABASE_POOL_ACQUIRE_TIMEOUT_MS: Type.Integer({ default: defaultDatabaseLimits.poolAcquireTimeoutMs, minimum: 1 }),
   SCHEMA_STATE_REFRESH_MS: Type.Integer({ default: defaultDatabaseLimits.schemaStateRefreshMs, minimum: 100 }),
+  REPLICA_HEARTBEAT_MS: Type.Integer({ default: defaultDatabaseLimits.replicaHeartbeatMs, minimum: 100 }),
   MIGRATION_APPROVAL: Type.Union([Type.Literal('off'), Type.Literal('required')], { default: 'off' }),
+  ARCHIVE_RETENTION_DAYS: Type.Integer({ default: migratorDefaults.archiveRetentionDays, minimum: 1 }),
+  ARCHIVE_MAX_BYTES: Type.Integer({ default: defaultReviewSettings.archiveMaxBytes, minimum: 0 }),
+  BACKUP_BEFORE_UPGRADE: Type.Union([Type.Literal('off'), Type.Literal('pg_dump')], { default: 'off' }),
+  BACKUP_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  BACKUP_KEEP: Type.Integer({ default: 5, minimum: 1 }),
+  BACKUP_HOOK: Type.Optional(Type.String({ minLength: 1 })),
+  PG_BIN_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  TARGETS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   LINT_LARGE_TABLE_ROWS: Type.Integer({ default: defaultReviewSettings.largeTableRows, minimum: 0 }),
 })
 export type Env = Static<typeof EnvSchema>

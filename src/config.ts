@@ -1,8 +1,11 @@
+import { join } from 'node:path'
+import type { BackupSettings } from './backup/before-first-step.js'
 import { parseApiTokens, type ApiToken } from './auth/tokens.js'
 import { ConfigError } from './config-error.js'
 import type { Env } from './config-schema.js'
 import { validateEnv } from './config-validator.js'
 import { migratorDefaults } from './migrator/index.js'
+import { readTargetsFile, type TargetsFile } from './fleet/targets/targets-file.js'
 import type { ReviewSettings } from './review/types.js'
 
 export { ConfigError }
@@ -13,6 +16,7 @@ export const defaultDatabaseLimits: DatabaseLimits = {
   migrationStatementTimeoutMs: migratorDefaults.statementTimeoutMs,
   poolAcquireTimeoutMs: 2000,
   schemaStateRefreshMs: 5000,
+  replicaHeartbeatMs: 15_000,
 }
 
 /** Per client address; generous enough that deploy jobs, dashboards and the test suite never meet them. */
@@ -44,6 +48,12 @@ export interface MigrationSettings {
   readonly lock: LockSettings
   readonly database: Pick<DatabaseLimits, 'migrationStatementTimeoutMs'>
   readonly review: ReviewSettings
+  /** How long what a step destroyed is kept in the archive schema. */
+  readonly archiveRetentionDays: number
+  /** BACKUP_BEFORE_UPGRADE, BACKUP_DIR (DATA_DIR/backups by default), BACKUP_KEEP, BACKUP_HOOK, PG_BIN_DIR. */
+  readonly backup: BackupSettings
+  /** TARGETS_FILE, read and validated; null: the service governs its own database only. */
+  readonly targets: TargetsFile | null
 }
 
 export interface Config extends MigrationSettings {
@@ -80,6 +90,8 @@ export interface DatabaseLimits {
   readonly poolAcquireTimeoutMs: number
   /** How often the cached schema state is read again when no NOTIFY said it changed. */
   readonly schemaStateRefreshMs: number
+  /** How often each replica records itself (GET /replicas); three missed and it counts as gone. */
+  readonly replicaHeartbeatMs: number
 }
 
 export type LogFormat = 'pretty' | 'json'
@@ -98,7 +110,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, terminal = pro
   // The embedded database on loopback with no tokens is a developer's own machine: `npm start` just works.
   const authDisabled = parsed.AUTH_DISABLED || tokens.length === 0
   return {
-    ...migrationSettingsOf(parsed),
+    ...migrationSettingsOf(parsed, env),
     host: parsed.HOST,
     port: parsed.PORT,
     logLevel: parsed.LOG_LEVEL,
@@ -117,6 +129,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, terminal = pro
       migrationStatementTimeoutMs: parsed.MIGRATION_STATEMENT_TIMEOUT_MS,
       poolAcquireTimeoutMs: parsed.DATABASE_POOL_ACQUIRE_TIMEOUT_MS,
       schemaStateRefreshMs: parsed.SCHEMA_STATE_REFRESH_MS,
+      replicaHeartbeatMs: parsed.REPLICA_HEARTBEAT_MS,
     },
   }
 }
@@ -127,7 +140,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, terminal = pro
  * MIGRATION_DATABASE_URL alone, and the command line serves no tokens.
  */
 export function loadMigrationSettings (env: NodeJS.ProcessEnv = process.env): MigrationSettings {
-  return migrationSettingsOf(parseEnv(env))
+  return migrationSettingsOf(parseEnv(env), env)
 }
 
 /**
@@ -142,7 +155,7 @@ function parseEnv (env: NodeJS.ProcessEnv): Env {
   return data
 }
 
-function migrationSettingsOf (parsed: Env): MigrationSettings {
+function migrationSettingsOf (parsed: Env, env: NodeJS.ProcessEnv): MigrationSettings {
   return {
     ...databaseUrlsOf(parsed),
     dataDir: parsed.DATA_DIR,
@@ -154,7 +167,17 @@ function migrationSettingsOf (parsed: Env): MigrationSettings {
       groupMs: parsed.MIGRATION_GROUP_MS,
     },
     database: { migrationStatementTimeoutMs: parsed.MIGRATION_STATEMENT_TIMEOUT_MS },
-    review: { approvalRequired: parsed.MIGRATION_APPROVAL === 'required', largeTableRows: parsed.LINT_LARGE_TABLE_ROWS },
+    review: { approvalRequired: parsed.MIGRATION_APPROVAL === 'required', largeTableRows: parsed.LINT_LARGE_TABLE_ROWS, archiveMaxBytes: parsed.ARCHIVE_MAX_BYTES },
+    archiveRetentionDays: parsed.ARCHIVE_RETENTION_DAYS,
+    backup: {
+      mode: parsed.BACKUP_BEFORE_UPGRADE,
+      dir: parsed.BACKUP_DIR ?? join(parsed.DATA_DIR, 'backups'),
+      keep: parsed.BACKUP_KEEP,
+      binDir: parsed.PG_BIN_DIR,
+      hook: parsed.BACKUP_HOOK,
+    },
+    // Its `${VAR}`s come from the environment as given, not the schema's copy of it.
+    targets: parsed.TARGETS_FILE === undefined ? null : readTargetsFile(parsed.TARGETS_FILE, env),
   }
 }
 

@@ -19,6 +19,7 @@ export type AuthoringErrorKind =
   | 'database-not-at-head'
   | 'sql-file-failed'
   | 'autogenerate-verification-failed'
+  | 'invalid-table'
 
 export function fail (kind: AuthoringErrorKind, message: string): never {
   throw new AuthoringError(kind, message)

@@ -1,4 +1,4 @@
-import type { RevisionDefinition } from '../migrator/index.js'
+import { isBackfill, type BackfillStep, type RevisionDefinition, type RevisionStep } from '../migrator/index.js'
 
 /**
  * The source of a module in the shape of src/migrations: frozen SQL, readable, and passing the
@@ -6,7 +6,7 @@ import type { RevisionDefinition } from '../migrator/index.js'
  */
 export function moduleSource (definition: RevisionDefinition, header: readonly string[] = []): string {
   const list = (items: readonly string[]) => `[${items.map(quote).join(', ')}]`
-  const statements = (items: readonly string[]) => items.map((item) => `    ${quoteStatement(item)},\n`).join('')
+  const statements = (items: readonly RevisionStep[]) => items.map((item) => `    ${isBackfill(item) ? backfillSource(item.backfill) : quoteStatement(item)},\n`).join('')
   const comment = header.length === 0 ? '' : `/*\n${header.map((line) => ` * ${line.replace(/\*\//g, '* /')}`.trimEnd()).join('\n')}\n */\n`
   return `import { defineRevision } from '../migrator/revision.js'
 
@@ -33,4 +33,10 @@ function quote (text: string): string {
 function quoteStatement (text: string): string {
   if (text.includes('\n') || !text.includes("'") || text.includes('"')) return quote(text)
   return `"${text.replace(/\\/g, '\\\\')}"`
+}
+
+/** A backfill step as an object literal, its SQL fragments quoted as statements are. */
+function backfillSource (backfill: BackfillStep): string {
+  const fields = Object.entries(backfill).map(([name, value]) => `      ${name}: ${typeof value === 'number' ? String(value) : quoteStatement(String(value))},\n`).join('')
+  return `{\n      backfill: {\n${fields.replace(/^ {6}/gm, '        ')}      },\n    }`
 }

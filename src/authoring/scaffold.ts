@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readdir, writeFile } from 'node:fs/promises'
 import { register } from 'node:module'
 import { join, resolve } from 'node:path'
-import { loadRevisions, type RevisionDefinition, RevisionGraph, toRevision } from '../migrator/index.js'
+import { loadRevisions, type RevisionDefinition, RevisionGraph, type RevisionStep, toRevision } from '../migrator/index.js'
 import { fail } from './errors.js'
 import { moduleSource } from './revision-module.js'
 
@@ -15,9 +15,20 @@ export interface WrittenRevision {
 }
 
 /** `revision -m`: a new empty revision on top of the head (or the head `--head` names). */
-export async function writeRevision (options: { message: string, dir: string, head: string | null, breaking?: boolean }): Promise<WrittenRevision> {
+export async function writeRevision (options: { message: string, dir: string, head: string | null, breaking?: boolean, backfill?: string | null }): Promise<WrittenRevision> {
   const graph = await loadGraph(options.dir)
-  return write(graph, options.dir, options.message, [headToBuildOn(graph, options.head)], options.breaking === true)
+  const up = options.backfill === undefined || options.backfill === null ? [] : [backfillScaffold(options.backfill)]
+  return write(graph, options.dir, options.message, [headToBuildOn(graph, options.head)], options.breaking === true, up)
+}
+
+/**
+ * `--backfill <table>`: a backfill step for its author to finish: the SET list, and the WHERE
+ * that selects the rows still to do (so a batch run again changes nothing). The defaults are
+ * written out to be seen and tuned.
+ */
+export function backfillScaffold (table: string): RevisionStep {
+  if (!/^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$/.test(table)) fail('invalid-table', `--backfill takes a table name, got ${JSON.stringify(table)}`)
+  return { backfill: { table, set: 'new_column = expression', where: 'new_column IS DISTINCT FROM expression', batchSize: 1000, targetBatchMs: 100, pauseMs: 0 } }
 }
 
 /** The head a new revision goes on: the one `--head` names, else the only one. */
@@ -47,10 +58,10 @@ export async function writeMerge (options: { message: string, dir: string, refs:
   return write(graph, options.dir, options.message, parents)
 }
 
-async function write (graph: RevisionGraph, dir: string, message: string, downRevisions: string[], breaking = false): Promise<WrittenRevision> {
+async function write (graph: RevisionGraph, dir: string, message: string, downRevisions: string[], breaking = false, up: RevisionStep[] = []): Promise<WrittenRevision> {
   const description = describe(message)
   const { id, file } = (await newModuleFiles(graph, dir, [description]))[0] as { id: string, file: string }
-  const definition: RevisionDefinition = { revision: id, downRevisions, description, createDate: new Date().toISOString(), ...(breaking ? { breaking } : {}), up: [], down: [] }
+  const definition: RevisionDefinition = { revision: id, downRevisions, description, createDate: new Date().toISOString(), ...(breaking ? { breaking } : {}), up, down: [] }
   // The new graph must hold before anything is written.
   RevisionGraph.build([...graph.all(), toRevision(definition, file)])
   await writeFile(file, moduleSource(definition), { flag: 'wx' })

@@ -1,6 +1,9 @@
 import type { Static } from '@sinclair/typebox'
 import type { HeadsSchema, HistorySchema, MigrationResultSchema, RevisionDetailSchema, SchemaStatusSchema } from '../schemas/migrations.js'
+import type { BackupEntry } from '../backup/backups.js'
+import type { ArchiveListSchema, RestoredArchiveSchema } from '../schemas/archives.js'
 import type { PlanSchema } from '../schemas/plans.js'
+import type { FleetSchema, TargetListSchema } from '../schemas/fleet.js'
 
 export type SchemaStatus = Static<typeof SchemaStatusSchema>
 export type Heads = Static<typeof HeadsSchema>
@@ -10,6 +13,16 @@ export type RevisionDetail = Static<typeof RevisionDetailSchema>
 export type MigrationResult = Static<typeof MigrationResultSchema>
 export type Step = MigrationResult['steps'][number]
 export type Plan = Static<typeof PlanSchema>
+export type ArchiveList = Static<typeof ArchiveListSchema>
+export type RestoredArchive = Static<typeof RestoredArchiveSchema>
+export type TargetList = Static<typeof TargetListSchema>
+export type Fleet = Static<typeof FleetSchema>
+
+/** `--env` and each `--label k:v`; every target that matches, on one page. */
+export interface FleetFilter {
+  readonly environment?: string
+  readonly labels: readonly string[]
+}
 
 /** What a verb asks of the schema: the HTTP API's objects, whichever transport carries them. */
 export interface SchemaApi {
@@ -23,6 +36,11 @@ export interface SchemaApi {
   stamp (body: { target: string, purge: boolean }): Promise<MigrationResult>
   plan (body: { target: string, direction: 'upgrade' | 'downgrade' }): Promise<Plan>
   approve (planId: string, body: { override?: string }): Promise<Plan>
+  /** The dumps BACKUP_BEFORE_UPGRADE took; files on the machine that took them, so direct only. */
+  backups (): Promise<{ backups: BackupEntry[] }>
+  restoreBackup (id: string, options: { into: string, force: boolean }): Promise<{ restored: BackupEntry, into: string }>
+  archives (): Promise<ArchiveList>
+  restoreArchive (id: number, body: { into?: string }): Promise<RestoredArchive>
   /**
    * Why the database may not be migrated as it is (unknown revisions, applied SQL that changed);
    * `null` where the transport cannot tell.
@@ -30,6 +48,10 @@ export interface SchemaApi {
   integrity (): Promise<string[] | null>
   /** The live schema against the schema its revision should have (`GET /schema/drift`). */
   drift (): Promise<DriftCheck>
+  /** The targets (`GET /targets`); directly, TARGETS_FILE's, the catalogs read once. */
+  targets (): Promise<TargetList>
+  /** Every matching target's status (`GET /fleet`, all pages); directly, each target read now. */
+  fleet (filter: FleetFilter): Promise<Fleet>
   close (): Promise<void>
 }
 
@@ -50,6 +72,16 @@ export interface ProgressReporter {
   stepDone (step: StepStart, durationMs: number): void
   /** A run followed through the service was read again: how many steps are done, of how many (null until planned). */
   operationRead (stepsDone: number, stepsTotal: number | null): void
+  /** A backfill under way reports its rows: after each batch (direct), at each read (`--url`). */
+  backfillProgress (progress: BackfillRows): void
+}
+
+/** Where a backfill stands; `rowsTotal` is an estimate. */
+export interface BackfillRows {
+  readonly rowsDone: number
+  readonly rowsTotal: number
+  readonly rowsPerSecond: number
+  readonly etaMs: number | null
 }
 
 export interface StepStart {

@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os'
 import { loadRevisions, MigratorError, type MigratorLogger, type MigratorObserver, namesTheHeads, parsedTarget, RevisionGraph, verifyDatabaseState } from '../migrator/index.js'
 import type { MigrationSettings } from '../config.js'
-import type { ProgressReporter, SchemaApi } from './api.js'
+import { CliFailure, type ProgressReporter, type SchemaApi } from './api.js'
 import type { Engine } from './engine.js'
 import type { ReviewService } from '../review/service.js'
 import { clearedMigration } from '../verbs/clearance.js'
@@ -49,6 +49,24 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
     downgrade: async (body) => (await migrator()).downgrade(await clearedMigration(await review(), actor, { direction: 'downgrade', target: body.target, dryRun: body.dryRun })),
     plan: async (body) => (await review()).plan(body, requester),
     approve: async (planId, body) => (await review()).approve(planId, requester, { override: body.override, fourEyes: false }),
+    backups: async () => {
+      const { listBackups } = await import('../backup/backups.js')
+      return { backups: await listBackups((await engine()).knex) }
+    },
+    restoreBackup: async (id, restore) => {
+      const { listBackups, restoreBackup, BackupRestoreRefusedError } = await import('../backup/backups.js')
+      const backup = (await listBackups((await engine()).knex)).find((entry) => entry.id === id)
+      if (backup === undefined) throw new CliFailure({ type: 'backup-not-found', detail: `no backup was taken by operation ${id} (aip-schema backups lists them)` })
+      try {
+        await restoreBackup(backup, { into: restore.into, source: options.databaseUrl, binDir: options.settings.backup.binDir, force: restore.force })
+      } catch (error) {
+        if (error instanceof BackupRestoreRefusedError) throw new CliFailure({ type: 'restore-refused', detail: error.message })
+        throw error
+      }
+      return { restored: backup, into: redacted(restore.into) }
+    },
+    archives: async () => ({ archives: (await (await migrator()).archives()).map(({ schema: _schema, keyColumns: _keyColumns, ...archive }) => archive) }),
+    restoreArchive: async (id, body) => ({ restoredRows: await (await migrator()).restoreArchive(id, body.into) }),
     // Whoever holds the database's credentials may already rewrite alembic_version by hand.
     stamp: async (body) => (await migrator()).stamp({ ...body, actor, allowBackwards: true }),
     integrity: async () => {
@@ -70,6 +88,8 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
         throw error
       }
     },
+    targets: async () => (await import('./fleet-direct.js')).directTargets(options),
+    fleet: async (filter) => (await import('./fleet-direct.js')).directFleet(graph, options, filter),
     close: async () => {
       if (opened !== null) await (await opened).knex.destroy()
     },
@@ -82,6 +102,9 @@ function progressObserver (graph: RevisionGraph, progress: ProgressReporter): Mi
     onStepStart ({ revision: id, direction, step, of }) {
       const revision = graph.get(id)
       progress.stepStarted({ revision: id, downRevisions: revision.downRevisions, description: revision.description, direction, index: step, of })
+    },
+    onBackfillProgress ({ rowsDone, rowsTotal, rowsPerSecond, etaMs }) {
+      progress.backfillProgress({ rowsDone, rowsTotal, rowsPerSecond, etaMs })
     },
   }
 }
@@ -101,4 +124,11 @@ function userName (): string {
   } catch {
     return 'unknown'
   }
+}
+
+/** A database URL as it may be printed: without its password. */
+function redacted (databaseUrl: string): string {
+  const url = new URL(databaseUrl)
+  if (url.password !== '') url.password = '***'
+  return url.toString()
 }

@@ -1,3 +1,4 @@
+import { backupBeforeFirstStep } from '../backup/before-first-step.js'
 import knexFactory, { type Knex } from 'knex'
 import type { MigrationSettings } from '../config.js'
 import { createMigrator, type MigratorLogger, type MigratorObserver, type RevisionGraph, type SchemaMigrator } from '../migrator/index.js'
@@ -36,6 +37,8 @@ export function openEngine (graph: RevisionGraph, options: EngineOptions): Engin
     lockRetry: { retries: lock.retries, baseMs: lock.retryBaseMs },
     groupMs: lock.groupMs,
     statementTimeoutMs: options.settings.database.migrationStatementTimeoutMs,
+    archiveRetentionDays: options.settings.archiveRetentionDays,
+    beforeFirstStep: backupBeforeFirstStep(options.settings.backup, options.databaseUrl),
     logger: options.logger,
     observer: options.observer,
   })

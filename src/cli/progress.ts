@@ -17,6 +17,8 @@ export function lineProgress (write: (text: string) => void): Progress {
     stepStarted: (step) => write(`${stepLine(step)}\n`),
     stepDone: (step) => write(`${stepLine(step)}\n`),
     operationRead: () => {},
+    // A line per batch would flood a log: the step's own line says when it is done.
+    backfillProgress: () => {},
     end: () => {},
   }
 }

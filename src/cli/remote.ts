@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CliFailure, type CliProblem, type DriftReport, type MigrationResult, type SchemaApi, type SchemaStatus, type ProgressReporter, type Step } from './api.js'
+import { CliFailure, type CliProblem, type DriftReport, type Fleet, type MigrationResult, type SchemaApi, type SchemaStatus, type ProgressReporter, type Step } from './api.js'
 
 /** `GET /migrations/operations/{id}`: what a submitted run has done so far. */
 interface Operation {
   readonly id: string
-  readonly status: 'queued' | 'running' | 'succeeded' | 'failed'
+  readonly status: 'queued' | 'running' | 'paused' | 'succeeded' | 'failed'
   readonly dryRun: boolean
   readonly from: string[] | null
   readonly to: string[] | null
   /** Without their SQL while polling; the finished operation is read once with it. */
-  readonly steps: Array<Omit<Step, 'sql'>>
+  readonly steps: Array<Omit<Step, 'sql'> & { readonly inProgress?: boolean, readonly rowsTotal?: number, readonly rowsPerSecond?: number, readonly etaMs?: number | null }>
   readonly stepsTotal: number | null
   readonly error: { kind?: string, message?: string, revision?: string, code?: string | null } | null
 }
@@ -57,7 +57,12 @@ export function openRemote (options: RemoteOptions): SchemaApi {
     let operation = await call<Operation>('POST', path, { ...body, async: true })
     let reported = 0
     for (;;) {
-      for (const step of operation.steps.slice(reported)) {
+      // A backfill under way is shown as a step in progress: its rows, not a step done.
+      const recorded = operation.steps.filter((step) => step.inProgress !== true)
+      for (const step of operation.steps.filter((step) => step.inProgress === true)) {
+        options.progress.backfillProgress({ rowsDone: step.rowsDone ?? 0, rowsTotal: step.rowsTotal ?? 0, rowsPerSecond: step.rowsPerSecond ?? 0, etaMs: step.etaMs ?? null })
+      }
+      for (const step of recorded.slice(reported)) {
         reported++
         options.progress.stepDone({ ...step, downRevisions: parents.get(step.revision) ?? [], index: reported, of: operation.stepsTotal }, step.durationMs)
       }
@@ -84,6 +89,10 @@ export function openRemote (options: RemoteOptions): SchemaApi {
     stamp: (body) => call('POST', 'migrations/stamp', body),
     plan: (body) => call('POST', 'migrations/plan', body),
     approve: (planId, body) => call('POST', `migrations/plans/${encodeURIComponent(planId)}/approve`, body),
+    backups: async () => { throw directOnly('backups') },
+    restoreBackup: async () => { throw directOnly('restore-backup') },
+    archives: () => call('GET', 'migrations/archives'),
+    restoreArchive: (id, body) => call('POST', `migrations/archives/${id}/restore`, body),
     // The HTTP API has no read-only verb that checks applied checksums.
     integrity: async () => null,
     drift: async () => {
@@ -94,6 +103,21 @@ export function openRemote (options: RemoteOptions): SchemaApi {
         if (type === 'not-found' || type === 'schema-snapshot-missing' || type === 'drift-needs-one-revision') return { unavailable: (error as Error).message }
         throw error
       }
+    },
+    targets: () => call('GET', 'targets'),
+    fleet: async (filter) => {
+      const query = new URLSearchParams({ limit: '1000' })
+      if (filter.environment !== undefined) query.set('environment', filter.environment)
+      for (const label of filter.labels) query.append('label', label)
+      const first = await call<Fleet>('GET', `fleet?${query.toString()}`)
+      const targets = [...first.targets]
+      for (let cursor = first.nextCursor; cursor !== null;) {
+        query.set('cursor', cursor)
+        const page = await call<Fleet>('GET', `fleet?${query.toString()}`)
+        targets.push(...page.targets)
+        cursor = page.nextCursor
+      }
+      return { summary: first.summary, targets, nextCursor: null }
     },
     close: async () => {},
   }
@@ -112,4 +136,9 @@ function problemFrom (response: Response, text: string): CliProblem {
 function causeOf (error: unknown): string {
   const cause = (error as { cause?: { code?: string, message?: string } }).cause
   return cause?.code ?? cause?.message ?? (error as Error).message
+}
+
+/** Backups are files where the service took them: read and restored beside them, not through HTTP. */
+function directOnly (verb: string): CliFailure {
+  return new CliFailure({ type: 'direct-only', detail: `${verb} reads BACKUP_DIR on the machine that took the backups: run it there without --url (DATABASE_URL or MIGRATION_DATABASE_URL set)` })
 }

@@ -1,5 +1,5 @@
 import yoctoSpinner, { type Spinner } from 'yocto-spinner'
-import type { StepStart } from './api.js'
+import type { BackfillRows, StepStart } from './api.js'
 import { stepText } from './format.js'
 import type { Progress } from './progress.js'
 
@@ -15,9 +15,11 @@ export function terminalProgress (stream: NodeJS.WriteStream, now: () => number 
   const spinner: Spinner = yoctoSpinner({ stream })
   let shown: Shown | null = null
   let ticker: NodeJS.Timeout | null = null
-  const textOf = (current: Shown) => 'step' in current
+  let rows: BackfillRows | null = null
+  const textOf = (current: Shown) => ('step' in current
     ? `${stepText(current.step)} (${placeOf(current.step.index, current.step.of)}, ${seconds(now() - current.since)})`
-    : `On the service: ${current.of === null ? 'planning' : `step ${placeOf(current.next, current.of)}`} (${seconds(now() - current.since)})`
+    : `On the service: ${current.of === null ? 'planning' : `step ${placeOf(current.next, current.of)}`} (${seconds(now() - current.since)})`) +
+    (rows === null ? '' : ` ${rowsText(rows)}`)
   const show = (next: Shown) => {
     shown = next
     spinner.text = textOf(next)
@@ -36,10 +38,16 @@ export function terminalProgress (stream: NodeJS.WriteStream, now: () => number 
       // A shared transaction runs a step again after the others in it were rolled back: the same line goes on.
       if (shown !== null && 'step' in shown && shown.step.index === step.index) return
       settle(true)
+      rows = null
       show({ step, since: now() })
+    },
+    backfillProgress (progress) {
+      rows = progress
+      if (shown !== null) spinner.text = textOf(shown)
     },
     stepDone (step, durationMs) {
       shown = null
+      rows = null
       const line = `${stepText(step)} (${placeOf(step.index, step.of)}, ${seconds(durationMs)})`
       // Only a spinning spinner leaves a line behind.
       if (!spinner.isSpinning) spinner.start(line)
@@ -56,6 +64,13 @@ export function terminalProgress (stream: NodeJS.WriteStream, now: () => number 
       if (spinner.isSpinning) spinner.stop()
     },
   }
+}
+
+/** `12,000 of ~1,000,000 rows, 8,400/s, about 1 min 58 s left`: the total is an estimate. */
+export function rowsText (progress: BackfillRows): string {
+  const count = (value: number) => Math.round(value).toLocaleString('en-US')
+  const left = progress.etaMs === null ? '' : `, about ${seconds(progress.etaMs)} left`
+  return `— ${count(progress.rowsDone)} of ~${count(progress.rowsTotal)} rows, ${count(progress.rowsPerSecond)}/s${left}`
 }
 
 function placeOf (index: number, of: number | null): string {

@@ -8,7 +8,7 @@ export interface VerbSpec {
   readonly details: string
   readonly positionals: { readonly min: number, readonly max: number }
   readonly options: Options
-  /** `revision` and `merge` write files from the migrations directory and need no database. */
+  /** No service behind them: `revision` and `merge` write files from the migrations directory; `test` makes a scratch database of its own. */
   readonly local: boolean
 }
 
@@ -100,17 +100,76 @@ export const verbs = {
     options: { override: { type: 'string' } },
     local: false,
   },
+  archives: {
+    synopsis: 'archives',
+    summary: 'what migration steps destroyed and kept in schema aip_schema_archive',
+    details: 'Each archive: its id, the revision and direction whose step made it, the table and columns (or whole rows), rows, bytes, and whether it was restored. Kept ARCHIVE_RETENTION_DAYS days.',
+    positionals: { min: 0, max: 0 },
+    options: {},
+    local: false,
+  },
+  targets: {
+    synopsis: 'targets',
+    summary: 'the targets: this database, TARGETS_FILE\'s and the discovered ones',
+    details: 'Name, environment, schema, labels, where it came from and its URL with the password shown as ***. Directly, TARGETS_FILE is read and each discovery catalog queried once.',
+    positionals: { min: 0, max: 0 },
+    options: {},
+    local: false,
+  },
+  restore: {
+    synopsis: 'restore <id> [--into <table>]',
+    summary: 'put an archive back: into its live table by primary key, or into a new table',
+    details: 'Without --into, the archived values go back into the table they came from (by primary key; whole rows that are missing are inserted): refused when the table lacks the archived columns. --into names a new table in the current schema. Through --url it needs an admin token.',
+    positionals: { min: 1, max: 1 },
+    options: { into: { type: 'string' } },
+    local: false,
+  },
+  backups: {
+    synopsis: 'backups',
+    summary: 'the dumps BACKUP_BEFORE_UPGRADE=pg_dump took before migrations',
+    details: 'Each by the operation that took it (its id is what restore-backup takes), with its file, size and SHA-256. Read from the audit log against the database directly (not through --url: the files are on the machine that took them).',
+    positionals: { min: 0, max: 0 },
+    options: {},
+    local: false,
+  },
+  'restore-backup': {
+    synopsis: 'restore-backup <id> --into <url> [--force]',
+    summary: 'pg_restore a backup into another database',
+    details: 'The file is checked against its recorded SHA-256 first. --into names the database to restore into (an empty one); the database the backup came from is refused unless --force, which then drops and re-creates its objects (--clean). The password goes to pg_restore in PGPASSWORD. PG_BIN_DIR says where pg_restore is.',
+    positionals: { min: 1, max: 1 },
+    options: { into: { type: 'string' }, force: { type: 'boolean' } },
+    local: false,
+  },
+  test: {
+    synopsis: 'test [--from <rev>] [--to <rev>] [--dir <dir>] [--snapshots <dir>]',
+    summary: 'run every revision up, down and up again on a scratch database, with rows in its tables',
+    details: 'Checks the graph (one head, unique ids, checksums that do not change from one load to the next), then on a scratch database made on the server the command finds and dropped after (also on Ctrl+C), ' +
+      'for each revision from base to head: rows generated in every table from its columns\' types and constraints, up (the schema must equal the revision\'s snapshot), rows, down (the snapshot before it), rows, up again. ' +
+      'Prints a table of the times; exit 1 names the revision, the direction and the difference. --from and --to (ids or prefixes) limit which revisions are tested; ' +
+      '--dir and --snapshots test another migrations directory and its snapshots (default: this build\'s).',
+    positionals: { min: 0, max: 0 },
+    options: { from: { type: 'string' }, to: { type: 'string' }, dir: { type: 'string' }, snapshots: { type: 'string' } },
+    local: true,
+  },
+  fleet: {
+    synopsis: 'fleet [--env <environment>] [--label k:v]...',
+    summary: 'where each target is: its revision, pending, ahead, reachable, last operation',
+    details: 'A table, one target a line. Through --url it is the service\'s cache; directly, each target is read now, 8 at a time. --label may be given several times: every one must hold.',
+    positionals: { min: 0, max: 0 },
+    options: { env: { type: 'string' }, label: { type: 'string', multiple: true } },
+    local: false,
+  },
   revision: {
-    synopsis: 'revision -m <message> [--head <rev>] [--breaking] [--dir <dir>] [--autogenerate [--to-sql <file>] [--snapshots <dir>]]',
+    synopsis: 'revision -m <message> [--head <rev>] [--breaking] [--backfill <table>] [--dir <dir>] [--autogenerate [--to-sql <file>] [--snapshots <dir>]]',
     summary: 'write a new migration module on top of the head: empty, or generated from the database',
-    details: 'The new module gets a fresh 12-hex id and revises the head; with several heads, --head names the one to build on. --breaking marks it the contract phase of expand/contract: once applied, replicas of older releases turn unready. --dir defaults to src/migrations.\n' +
+    details: 'The new module gets a fresh 12-hex id and revises the head; with several heads, --head names the one to build on. --breaking marks it the contract phase of expand/contract: once applied, replicas of older releases turn unready. --backfill <table> writes a batched backfill step of that table to fill in (its SET and its WHERE, the rows still to do): it runs in keyset batches, each its own short transaction with a checkpoint. --dir defaults to src/migrations.\n' +
       '--autogenerate writes the SQL that turns the head\'s schema (its snapshot in --snapshots, default schema-snapshots) into the schema of the ' +
       'database (found as every command finds it), which must be at that head, or of the SQL file --to-sql names (run in a scratch database on the same server). ' +
       'Indexes and constraints on existing tables are built online, in a second, non-transactional revision when needed. ' +
       'Both directions are run on a scratch database first; nothing is written unless up gives the desired schema and down the head\'s. ' +
       'A drop is marked breaking; what it cannot write (views, triggers, sequences...) is listed, and the exit code is then 1.',
     positionals: { min: 0, max: 0 },
-    options: { ...scaffold, head: { type: 'string' }, breaking: { type: 'boolean' }, autogenerate: { type: 'boolean' }, 'to-sql': { type: 'string' }, snapshots: { type: 'string' } },
+    options: { ...scaffold, head: { type: 'string' }, breaking: { type: 'boolean' }, backfill: { type: 'string' }, autogenerate: { type: 'boolean' }, 'to-sql': { type: 'string' }, snapshots: { type: 'string' } },
     local: true,
   },
   merge: {
@@ -139,7 +198,7 @@ export type Invocation =
     readonly kind: 'verb'
     readonly verb: VerbName
     readonly positionals: string[]
-    readonly values: Record<string, string | boolean | undefined>
+    readonly values: Record<string, string | boolean | string[] | undefined>
     readonly url: string | null
     readonly json: boolean
   }
@@ -161,7 +220,7 @@ export function parseInvocation (argv: readonly string[]): Invocation {
   } catch (error) {
     throw new UsageError(`${name}: ${(error as Error).message}`)
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>
   if (values.help === true) return { kind: 'help', text: verbHelp(name) }
   const { min, max } = spec.positionals
   if (parsed.positionals.length < min) throw new UsageError(`${name}: missing argument (usage: aip-schema ${spec.synopsis})`)

@@ -7,12 +7,20 @@ import { newestFirstPage, type Page } from './pagination.js'
 
 export type ModelRunRepository = ReturnType<typeof createModelRunRepository>
 
-export function createModelRunRepository (knex: Knex) {
-  const columns = [
+/**
+ * `hasTaskId`: whether the revision that adds `model_runs.task_id` is applied. Before it (a
+ * database not yet upgraded, or mid-way through its backfill) a run's `taskId` is null: the
+ * routes keep serving while the column is being added.
+ */
+export function createModelRunRepository (knex: Knex, hasTaskId: () => Promise<boolean> = async () => true) {
+  const common = [
     'id', 'experiment_id as experimentId', 'model_type as modelType', 'status',
     'hyperparameters', 'metrics', 'metadata', 'training_time as trainingTime',
-    isoTimestamp(knex, 'created_at', 'createdAt'),
   ]
+  const createdAt = isoTimestamp(knex, 'created_at', 'createdAt')
+  const withTaskId = [...common, 'task_id as taskId', createdAt]
+  const withoutTaskId = [...common, knex.raw('CAST(NULL AS varchar) AS "taskId"'), createdAt]
+  const columnsNow = async () => await hasTaskId() ? withTaskId : withoutTaskId
 
   return {
     async create (run: ModelRunCreate): Promise<ModelRun> {
@@ -21,12 +29,12 @@ export function createModelRunRepository (knex: Knex) {
         model_type: run.modelType,
         hyperparameters: jsonb(run.hyperparameters),
         metadata: jsonb(run.metadata),
-      }).returning(columns))
+      }).returning(await columnsNow()))
       return row
     },
 
     async findById (id: string): Promise<ModelRun | null> {
-      return await knex('model_runs').select(columns).where({ id }).first() ?? null
+      return await knex('model_runs').select(await columnsNow()).where({ id }).first() ?? null
     },
 
     async statusOf (id: string): Promise<ModelRunStatus | null> {
@@ -35,10 +43,11 @@ export function createModelRunRepository (knex: Knex) {
     },
 
     async list (query: ModelRunListQuery): Promise<Page<ModelRun>> {
-      const builder = knex('model_runs').select(columns)
+      const builder = knex('model_runs').select(await columnsNow())
       if (query.status !== undefined) builder.where({ status: query.status })
       if (query.experimentId !== undefined) builder.where({ experiment_id: query.experimentId })
       if (query.modelType !== undefined) builder.where({ model_type: query.modelType })
+      if (query.taskId !== undefined) builder.where({ task_id: query.taskId })
       return await newestFirstPage<ModelRun>(builder, query)
     },
 
@@ -56,7 +65,7 @@ export function createModelRunRepository (knex: Knex) {
       if (patch.metadata !== undefined) {
         changes.metadata = patch.metadata === null ? null : mergePatchExpression(knex, 'metadata', patch.metadata, 'metadata')
       }
-      const query = knex('model_runs').where({ id }).update(changes).returning(columns)
+      const query = knex('model_runs').where({ id }).update(changes).returning(await columnsNow())
       if (fromStatuses !== null) query.whereIn('status', fromStatuses)
       const [row] = await query
       return row ?? null

@@ -3,7 +3,8 @@ import { CatalogError } from '../catalog/errors.js'
 import { DataError } from '../data/errors.js'
 import { MigratorError } from '../migrator/index.js'
 import { ReviewError } from '../review/errors.js'
-import { problemFromCatalogError, problemFromDataError, problemFromDatabaseError, problemFromMigratorError, problemFromReviewError } from './error-problems.js'
+import { RolloutError } from '../fleet/rollouts/errors.js'
+import { problemFromCatalogError, problemFromDataError, problemFromDatabaseError, problemFromMigratorError, problemFromReviewError, problemFromRolloutError } from './error-problems.js'
 import { problemOfFastifyError } from './fastify-errors.js'
 import { afterRefusedBody } from './refused-body.js'
 import { ProblemError, problemOf, sendProblem, type Problem } from './problems.js'
@@ -28,12 +29,14 @@ export function answerError (error: FastifyError, request: FastifyRequest, reply
   })
 }
 
-function toProblem (error: FastifyError): Problem {
+/** Any error as its problem: the HTTP answer, and what a rollout records of a target's failure. */
+export function toProblem (error: FastifyError): Problem {
   if (error instanceof ProblemError) return error.problem
   if (error instanceof MigratorError) return problemFromMigratorError(error)
   if (error instanceof CatalogError) return problemFromCatalogError(error)
   if (error instanceof DataError) return problemFromDataError(error)
   if (error instanceof ReviewError) return problemFromReviewError(error)
+  if (error instanceof RolloutError) return problemFromRolloutError(error)
   if (error.validation !== undefined) return validationProblem(error)
   return problemFromDatabaseError(error) ??
     problemOfFastifyError(error) ??

@@ -2,6 +2,7 @@ import type { CatalogError } from '../catalog/errors.js'
 import type { DataError, DataErrorKind } from '../data/errors.js'
 import type { MigratorError } from '../migrator/index.js'
 import type { ReviewError } from '../review/errors.js'
+import type { RolloutError } from '../fleet/rollouts/errors.js'
 import { isDatabaseUnavailable, isStatementTimeout } from '../database/pg-errors.js'
 import { problemOf, type Problem } from './problems.js'
 import { nextStepOverHttp } from './next-steps.js'
@@ -58,4 +59,10 @@ export function problemFromReviewError (error: ReviewError): Problem {
   const { kind, ...extensions } = { ...error }
   const nextStep = nextStepOverHttp(error)
   return problemOf(kind, error.message, nextStep === null ? extensions : { ...extensions, nextStep })
+}
+
+/** A rollout's refusal: the kind is its problem type, the fields (environment, behind) its extensions. */
+export function problemFromRolloutError (error: RolloutError): Problem {
+  const { kind, ...extensions } = { ...error }
+  return problemOf(kind, error.message, extensions)
 }

@@ -43,6 +43,11 @@ export const problemTypes = {
   'shutting-down': { status: 503, title: 'The service is shutting down' },
   'pooled-migration-connection': { status: 409, title: 'The migration connection goes through a transaction pooler' },
   'plan-stale': { status: 409, title: 'The plan no longer matches the database' },
+  'archive-not-found': { status: 404, title: 'Archive not found' },
+  'archive-conflict': { status: 409, title: 'The archive cannot be restored there' },
+  'backup-failed': { status: 409, title: 'The backup before the migration failed; it did not start' },
+  'backfill-stopped': { status: 409, title: 'The backfill was paused or cancelled' },
+  'not-pausable': { status: 409, title: 'The operation is not running a backfill' },
   // Plans and approvals.
   'plan-not-found': { status: 404, title: 'Plan not found' },
   'approval-required': { status: 409, title: 'An approved plan is required' },
@@ -51,6 +56,12 @@ export const problemTypes = {
   'plan-has-errors': { status: 409, title: 'The plan has unacknowledged errors' },
   'self-approval': { status: 403, title: 'A plan is approved by another token' },
   'plan-mismatch': { status: 400, title: 'The plan is for another migration' },
+  // Rollouts over the fleet's targets.
+  'rollout-not-found': { status: 404, title: 'Rollout not found' },
+  'rollout-target-not-found': { status: 404, title: 'The rollout has no such target' },
+  'rollout-transition': { status: 409, title: 'The rollout cannot do that now' },
+  'no-targets': { status: 400, title: 'No target selected' },
+  'not-promoted': { status: 409, title: 'An earlier environment is not at this revision' },
   // Schema drift.
   'schema-snapshot-missing': { status: 409, title: 'No expected schema for this revision' },
   'drift-needs-one-revision': { status: 409, title: 'Drift is measured at one revision' },

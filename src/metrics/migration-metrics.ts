@@ -1,4 +1,4 @@
-import { Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { MigratorObserver, SchemaStatus } from '../migrator/index.js'
 
 export interface MigrationMetricsOptions {
@@ -26,6 +26,13 @@ export function createMigrationMetrics (options: MigrationMetricsOptions): Migra
     name: 'aip_schema_lock_wait_seconds',
     help: 'How long an operation waited for the cluster-wide migration lock before taking it',
     buckets: lockWaitBuckets,
+    registers,
+  })
+
+  const backfillRows = new Counter({
+    name: 'aip_schema_backfill_rows_total',
+    help: 'Rows updated by batched backfills, by revision and table',
+    labelNames: ['revision', 'table'] as const,
     registers,
   })
 
@@ -65,5 +72,6 @@ export function createMigrationMetrics (options: MigrationMetricsOptions): Migra
   return {
     onStep: ({ revision, direction, outcome, durationMs }) => duration.observe({ revision, direction, outcome }, durationMs / 1000),
     onLockAcquired: ({ waitMs }) => lockWait.observe(waitMs / 1000),
+    onBackfillProgress: ({ revision, table, batchRows }) => backfillRows.inc({ revision, table }, batchRows),
   }
 }

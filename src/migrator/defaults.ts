@@ -11,4 +11,6 @@ export const migratorDefaults = {
   groupMs: defaultGroupMs,
   /** `statement_timeout` inside each migration: none. */
   statementTimeoutMs: 0,
+  /** How long what a step destroyed is kept in the archive schema. */
+  archiveRetentionDays: 30,
 } as const

@@ -24,6 +24,11 @@ export type MigratorErrorKind =
   | 'shutting-down'
   | 'pooled-migration-connection'
   | 'plan-stale'
+  | 'archive-not-found'
+  | 'archive-conflict'
+  | 'backup-failed'
+  | 'backfill-stopped'
+  | 'not-pausable'
 
 /** Duplicate ids, dangling down revisions or cycles: found when revisions are loaded. */
 export class InvalidRevisionGraphError extends MigratorError {
@@ -254,5 +259,62 @@ export class PlanStaleError extends MigratorError {
     super(`the plan was made against ${expectedFrom.join(', ') || '<base>'} but the database is now at ${actualFrom.join(', ') || '<base>'}, or its steps differ: make a new plan`)
     this.expectedFrom = expectedFrom
     this.actualFrom = actualFrom
+  }
+}
+
+export class ArchiveNotFoundError extends MigratorError {
+  readonly id: number
+  readonly kind = 'archive-not-found'
+  constructor (id: number) {
+    super(`no archive ${id}`)
+    this.id = id
+  }
+}
+
+/** A restore that cannot be done as asked: the live table lacks the archived columns, or the new table exists. */
+export class ArchiveConflictError extends MigratorError {
+  readonly id: number
+  readonly kind = 'archive-conflict'
+  constructor (id: number, reason: string) {
+    super(`archive ${id} cannot be restored: ${reason}`)
+    this.id = id
+  }
+}
+
+/** The backup (or the hook) an upgrade or downgrade takes before its first step failed: the operation does not start. */
+export class BackupFailedError extends MigratorError {
+  readonly reason: string
+  readonly kind = 'backup-failed'
+  constructor (reason: string) {
+    super(`no backup, so the migration did not start: ${reason}`)
+    this.reason = reason
+  }
+}
+
+/**
+ * A backfill stopped between batches because someone asked: `pause` leaves its operation
+ * paused (resumable), `cancel` ends it as failed. Either way the rows done stay done and the
+ * checkpoint stays, so a later run carries on from it.
+ */
+export class BackfillStoppedError extends MigratorError {
+  readonly kind = 'backfill-stopped'
+  readonly revision: string
+  readonly request: 'pause' | 'cancel'
+  readonly rowsDone: number
+  constructor (revision: string, request: 'pause' | 'cancel', rowsDone: number) {
+    super(`${request === 'pause' ? 'paused' : 'cancelled'} in the backfill of ${revision} after ${rowsDone} rows; a later run resumes from its checkpoint`)
+    this.revision = revision
+    this.request = request
+    this.rowsDone = rowsDone
+  }
+}
+
+/** Pause, resume or cancel asked of an operation that is not running (or paused in) a backfill. */
+export class NotPausableError extends MigratorError {
+  readonly kind = 'not-pausable'
+  readonly operation: string
+  constructor (operation: string, reason: string) {
+    super(`operation ${operation} ${reason}`)
+    this.operation = operation
   }
 }

@@ -7,6 +7,22 @@ export interface MigratorObserver {
   onStepStart? (event: StepStartEvent): void
   onStep? (event: StepEvent): void
   onLockAcquired? (event: LockAcquiredEvent): void
+  /** A backfill committed a batch. */
+  onBackfillProgress? (event: BackfillProgress): void
+}
+
+/** Where a backfill stands after a batch; `rowsTotal` is an estimate (see run/backfill.ts). */
+export interface BackfillProgress {
+  readonly revision: string
+  readonly direction: 'up' | 'down'
+  readonly table: string
+  /** Rows this batch updated, of the `batchSize` keys it walked over at most. */
+  readonly batchRows: number
+  readonly batchSize: number
+  readonly rowsDone: number
+  readonly rowsTotal: number
+  readonly rowsPerSecond: number
+  readonly etaMs: number | null
 }
 
 export interface StepStartEvent {

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL, fileURLToPath } from 'node:url'
 import { InvalidRevisionGraphError } from './errors.js'
-import type { Revision, RevisionDefinition } from './revision.js'
+import { revisionHasBackfill, type Revision, type RevisionDefinition, type RevisionStep } from './revision.js'
 
 /** The revisions this build ships: `src/migrations` under tests, `dist/migrations` once built. */
 export const defaultMigrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url))
@@ -29,12 +29,13 @@ export async function loadRevisions (dir: string = defaultMigrationsDir): Promis
 }
 
 export function toRevision (definition: RevisionDefinition, file: string): Revision {
-  const transactional = definition.transactional ?? true
+  // A backfill commits batch by batch: its revision cannot be one transaction.
+  const transactional = revisionHasBackfill(definition) ? false : definition.transactional ?? true
   return { ...definition, transactional, breaking: definition.breaking === true, file, checksum: checksumOf(definition.up, definition.down, transactional) }
 }
 
 /** What an applied revision is held to: the SQL both ways, not its file name or its wording. */
-export function checksumOf (up: readonly string[], down: readonly string[], transactional: boolean): string {
+export function checksumOf (up: readonly RevisionStep[], down: readonly RevisionStep[], transactional: boolean): string {
   return createHash('sha256').update(JSON.stringify({ up, down, transactional })).digest('hex')
 }
 

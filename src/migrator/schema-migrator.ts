@@ -1,9 +1,11 @@
+import { archiveTotals, deleteArchive, listArchives, purgeExpiredArchives, restoreArchive, type Archive } from './archive/archive-store.js'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import { createAuditLog, type AuditLog, type Operation, type OperationKind, type ReadOptions } from './store/audit.js'
 import { ensureBookkeeping } from './store/bookkeeping.js'
 import { cancelMigrationStatements } from './run/cancel.js'
+import { cancelOperation, pauseOperation, requeueOperation } from './run/backfill-control.js'
 import { migratorDefaults } from './defaults.js'
 import { OperationNotFoundError, ShuttingDownError } from './errors.js'
 import type { ExpectedPlan } from './graph/expected-plan.js'
@@ -12,7 +14,7 @@ import { defaultGroupMs } from './run/plan-runner.js'
 import { defaultLockRetryPolicy, type LockRetryPolicy } from './run/lock-retry.js'
 import type { MigratorObserver } from './observer.js'
 import { preparedOnPool, recordNoOpUpgrade, type PreparedQuery } from './store/no-op-upgrade.js'
-import type { MigrationResult, MigratorLogger, OperationContext, OperationRequest } from './run/operation-context.js'
+import type { BeforeFirstStep, MigrationResult, MigratorLogger, OperationContext, OperationRequest } from './run/operation-context.js'
 import { nothingToDoResult, planOf, runUnderLock, type Preflight } from './run/operation-runner.js'
 import type { Revision } from './revision.js'
 import { readDatabaseState, type DatabaseState } from './store/state.js'
@@ -26,6 +28,11 @@ export interface MigratorOptions {
   readonly graph: RevisionGraph
   /** Names this process in the lock holder and the audit log. */
   readonly instance: string
+  /**
+   * For a schema target (its knex's search path is that schema): the migration lock's own key,
+   * so two schemas of one database migrate at once. Unset: the database's one lock.
+   */
+  readonly lockScope?: string | null
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
   /** How a statement that fails on `lock_timeout` is retried; 5 retries from 500 ms by default. */
@@ -34,6 +41,10 @@ export interface MigratorOptions {
   readonly groupMs?: number
   /** `statement_timeout` inside each migration; 0 or unset is none. */
   readonly statementTimeoutMs?: number
+  /** How long what a step destroys is kept in the archive schema; 30 days by default. */
+  readonly archiveRetentionDays?: number
+  /** A backup before the first step of an upgrade or downgrade (BACKUP_BEFORE_UPGRADE, BACKUP_HOOK). */
+  readonly beforeFirstStep?: BeforeFirstStep
   readonly logger: MigratorLogger
   readonly observer?: MigratorObserver
   /** Throws when the connection is known to go through a transaction pooler; before any work, the lock probes again itself. */
@@ -79,6 +90,7 @@ export function createMigrator (options: CreateMigratorOptions): SchemaMigrator 
     lockRetry: { retries: lockRetry.retries ?? migratorDefaults.lockRetry.retries, baseMs: lockRetry.baseMs ?? migratorDefaults.lockRetry.baseMs },
     groupMs: given.groupMs ?? migratorDefaults.groupMs,
     statementTimeoutMs: given.statementTimeoutMs ?? migratorDefaults.statementTimeoutMs,
+    archiveRetentionDays: given.archiveRetentionDays ?? migratorDefaults.archiveRetentionDays,
     logger: given.logger ?? silent,
   })
 }
@@ -110,15 +122,42 @@ export class SchemaMigrator {
       graph: options.graph,
       audit: this.audit,
       instance: options.instance,
+      lockScope: options.lockScope ?? null,
       lockWaitMs: options.lockWaitMs,
       lockTimeoutMs: options.lockTimeoutMs,
       statementTimeoutMs: options.statementTimeoutMs,
       lockRetry: { ...defaultLockRetryPolicy, ...options.lockRetry },
       groupMs: options.groupMs ?? defaultGroupMs,
+      archiveRetentionDays: options.archiveRetentionDays ?? migratorDefaults.archiveRetentionDays,
+      beforeFirstStep: options.beforeFirstStep,
       logger: options.logger,
       observer: options.observer,
       stopping: () => this.stopping,
     }
+  }
+
+  /** What steps archived, newest first. */
+  async archives (): Promise<Archive[]> {
+    return listArchives(this.knex)
+  }
+
+  /** Puts an archive back, into its live table or a new one; how many rows. */
+  async restoreArchive (id: number, into?: string): Promise<number> {
+    await this.ensureBookkeeping()
+    return restoreArchive(this.knex, id, into)
+  }
+
+  async deleteArchive (id: number): Promise<void> {
+    return deleteArchive(this.knex, id)
+  }
+
+  /** Drops the archives past their retention; how many. */
+  async purgeExpiredArchives (): Promise<number> {
+    return purgeExpiredArchives(this.knex)
+  }
+
+  async archiveTotals (): Promise<{ count: number, bytes: number }> {
+    return archiveTotals(this.knex)
   }
 
   async state (): Promise<DatabaseState> {
@@ -184,6 +223,30 @@ export class SchemaMigrator {
     const operation = await this.audit.get(id, options)
     if (operation === null) throw new OperationNotFoundError(id)
     return operation
+  }
+
+  /** Pauses the operation's backfill between batches: its lock is freed, its checkpoint kept. */
+  async pause (id: string): Promise<Operation> {
+    await this.ensureBookkeeping()
+    return pauseOperation(this.audit, id)
+  }
+
+  /** Ends the operation's backfill as failed; the rows done stay, and a later upgrade resumes from the checkpoint. */
+  async cancel (id: string): Promise<Operation> {
+    await this.ensureBookkeeping()
+    return cancelOperation(this.audit, id)
+  }
+
+  /** Runs a paused operation again, here, in the background: it takes the lock and carries on from the checkpoint. */
+  async resume (id: string): Promise<Operation> {
+    await this.ensureBookkeeping()
+    const queued = await requeueOperation(this.audit, id, this.options.instance)
+    const request = this.operationRequest(queued.kind === 'downgrade' ? 'downgrade' : 'upgrade', { target: queued.target, actor: queued.actor }, null)
+    const preflight = await this.preflight(request)
+    this.track(runUnderLock(this.context, { request, operation: id, preflight })).catch((error: unknown) => {
+      this.options.logger.error({ err: error, operation: id }, 'resumed migration stopped')
+    })
+    return queued
   }
 
   /**

@@ -6,6 +6,7 @@ import { createModelRunService, type ModelRunService } from '../data/model-run-s
 import { createPreprocessingHistoryRepository, type PreprocessingHistoryRepository } from '../data/preprocessing-history-repository.js'
 import { createPreprocessingStepRepository, type PreprocessingStepRepository } from '../data/preprocessing-step-repository.js'
 import { createUserRepository, type UserRepository } from '../data/user-repository.js'
+import { revisions } from '../routes/data/common.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,12 +26,14 @@ export interface DataAccess {
 /** The repositories and services the data routes use, over the app's one pool. */
 export default fp(async (fastify) => {
   const { knex } = fastify
+  // Read from the cached schema state (kept fresh by NOTIFY), not a query per request.
+  const hasTaskId = async () => fastify.migrator.viewOf(await fastify.schemaState.state()).analysis.applied.has(revisions.modelRunTaskId)
   fastify.decorate('data', {
     users: createUserRepository(knex),
     datasets: createDatasetRepository(knex),
     experiments: createExperimentRepository(knex),
-    modelRuns: createModelRunService(createModelRunRepository(knex)),
+    modelRuns: createModelRunService(createModelRunRepository(knex, hasTaskId)),
     preprocessingSteps: createPreprocessingStepRepository(knex),
     preprocessingHistory: createPreprocessingHistoryRepository(knex),
   } satisfies DataAccess)
-}, { name: 'data', dependencies: ['knex'] })
+}, { name: 'data', dependencies: ['knex', 'migrator', 'schema-state'] })

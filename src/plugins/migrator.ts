@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { engineLogger } from '../logging/summarised.js'
-import { createMigrator, loadRevisions, type MigratorObserver, RevisionGraph, type SchemaMigrator } from '../migrator/index.js'
+import { type BeforeFirstStep, createMigrator, loadRevisions, type MigratorObserver, RevisionGraph, type SchemaMigrator } from '../migrator/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,6 +17,8 @@ export interface MigratorPluginOptions {
   readonly groupMs?: number
   readonly observer?: MigratorObserver
   readonly statementTimeoutMs?: number
+  readonly archiveRetentionDays?: number
+  readonly beforeFirstStep?: BeforeFirstStep | undefined
 }
 
 /** The engine, built once: a broken revision graph stops start-up here, naming the files. */
@@ -31,6 +33,8 @@ export default fp<MigratorPluginOptions>(async (fastify, options) => {
     lockRetry: options.lockRetry,
     groupMs: options.groupMs,
     statementTimeoutMs: options.statementTimeoutMs,
+    archiveRetentionDays: options.archiveRetentionDays,
+    beforeFirstStep: options.beforeFirstStep,
     logger: engineLogger(fastify.log),
     observer: options.observer,
     assertDirectConnection: () => fastify.migrationConnection.assertDirect(),

@@ -23,6 +23,9 @@ export default fp(async (fastify) => {
       tags: [
         { name: 'health', description: 'Probes and metrics; no token' },
         { name: 'migrations', description: "The revisions and Alembic's verbs, under the cluster-wide migration lock" },
+        { name: 'auth', description: 'What the presented token may do' },
+        { name: 'replicas', description: 'The replicas of the service, their releases and readiness' },
+        { name: 'fleet', description: 'The targets (databases and schemas) the service governs, and where each one is' },
         { name: 'schema', description: 'The live schema and its drift from what the revisions produce' },
         { name: 'users', description: 'Who owns datasets and experiments' },
         { name: 'datasets', description: 'What experiments and preprocessing run on' },

@@ -83,6 +83,8 @@ export function statementFindings (context: StatementContext, settings: FindingS
     }
     findings.push({ rule: violation.rule, severity, message, statement: index, ...where?.fields })
   }
+  const update = updateFinding(context, settings, where)
+  if (update !== null) findings.push(update)
   if (target !== undefined) {
     for (const loss of target.destructive) {
       const finding = lossFinding(loss, target, flagged, where, context, settings)
@@ -115,6 +117,27 @@ function describeTarget (target: TableTarget, context: StatementContext, setting
     return { severity: 'warning', text: `${name} does not exist yet: its size cannot be told (${lock}).`, rows: null, table: name, fields: { table: name, lock: target.lock } }
   }
   return { severity: sizeSeverity(live, settings.largeTableRows), text: `On ${name} (${sizeText(live)}), ${lock}.`, rows: live.estimatedRows, table: name, fields: { table: name, estimatedRows: live.estimatedRows, sizeBytes: live.sizeBytes, lock: target.lock } }
+}
+
+/**
+ * An UPDATE in one transaction holds a lock on every row it touches until it commits: on a large
+ * table writers queue behind it, the table bloats, and cut off it starts over. A backfill step
+ * does the same in short batches with a checkpoint.
+ */
+function updateFinding (context: StatementContext, settings: FindingSettings, where: Where | null): Finding | null {
+  const { update } = context.facts
+  if (update === undefined || where === null) return null
+  if (update === 'batched') {
+    return { rule: 'batched-backfill', severity: 'info', message: `Runs in keyset batches, each its own short transaction with a checkpoint: writers wait at most one batch, and a run cut off resumes. ${where.text}`, statement: context.index, ...where.fields }
+  }
+  if (where.rows === null || where.rows < settings.largeTableRows) return null
+  return {
+    rule: 'unbatched-update',
+    severity: 'error',
+    message: `One UPDATE over ${where.table} (${rowsText(where.rows)}) locks every row it changes until it commits: writes to them wait behind it, the table bloats, and cut off it starts over. Write it as a backfill step instead: { backfill: { table: '${where.table}', set: '<the SET list>', where: '<rows still to do>' } } runs it in short keyset batches with a checkpoint.`,
+    statement: context.index,
+    ...where.fields,
+  }
 }
 
 function sizeSeverity (live: TableFacts, largeTableRows: number): Severity {

@@ -4,7 +4,8 @@ import { statementFindings } from './findings.js'
 import { readLiveFacts, type ColumnRef } from './live-facts.js'
 import { excludedRules, runSquawk, squawkVersion, type SquawkViolation } from './squawk.js'
 import { analyseStatement, unquote, type StatementFacts } from './statements.js'
-import type { MigrationPlan, PlanStepReview } from './types.js'
+import { archiveFindings, estimateArchives } from './archive-estimates.js'
+import { defaultReviewSettings, type MigrationPlan, type PlanStepReview } from './types.js'
 
 export interface PlanRequest {
   readonly target: string
@@ -19,7 +20,7 @@ export type PlanDraft = Omit<MigrationPlan, 'id' | 'createdAt' | 'approval'>
  * The steps an upgrade or downgrade would run from the database's state now, each linted by
  * Squawk and sized by the catalog. Reads the state and the catalog only: no lock, nothing runs.
  */
-export async function buildPlan (knex: Knex, graph: RevisionGraph, request: PlanRequest, largeTableRows: number): Promise<PlanDraft> {
+export async function buildPlan (knex: Knex, graph: RevisionGraph, request: PlanRequest, largeTableRows: number, archiveMaxBytes = defaultReviewSettings.archiveMaxBytes): Promise<PlanDraft> {
   const state = await readDatabaseState(knex)
   // The engine's own plan (a newer release's database: nothing to do, or the engine's refusal); this only lints it.
   const { steps, to } = planFor(graph, state, { kind: request.direction, target: parsedTarget(request.target) })
@@ -28,6 +29,7 @@ export async function buildPlan (knex: Knex, graph: RevisionGraph, request: Plan
     inBatches(steps.map((step, index) => () => lintStep(statementsOf(graph, step), graph.get(step.revision).transactional, statements[index]?.length ?? 0)), squawkRunsAtOnce),
     readLiveFacts(knex, statements.flat().flatMap(({ facts }) => facts.targets.map((target) => target.table)), columnsOf(statements.flat().map(({ facts }) => facts))),
   ])
+  const archives = await Promise.all(steps.map(async (step) => estimateArchives(knex, graph.get(step.revision), statementsOf(graph, step))))
   const created = new Set<string>()
   const reviewed: PlanStepReview[] = steps.map((step, stepIndex) => {
     const revision = graph.get(step.revision)
@@ -39,7 +41,9 @@ export async function buildPlan (knex: Knex, graph: RevisionGraph, request: Plan
       for (const table of facts.creates) created.add(unquote(table.split('.').at(-1) ?? table))
       return found
     })
-    return { revision: revision.revision, direction: step.direction, description: revision.description, transactional: revision.transactional, sql: [...statementsOf(graph, step)], findings }
+    const stepArchives = archives[stepIndex] ?? []
+    findings.push(...archiveFindings(revision, statementsOf(graph, step), stepArchives, archiveMaxBytes))
+    return { revision: revision.revision, direction: step.direction, description: revision.description, transactional: revision.transactional, sql: [...statementsOf(graph, step)], findings, archives: stepArchives }
   })
   const counted = reviewed.flatMap((step) => step.findings)
   return {

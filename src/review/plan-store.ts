@@ -76,6 +76,19 @@ export function createPlanStore (knex: Knex) {
       }
     },
 
+    /** The newest plans first, `pending` (not approved) or `approved` only when asked; none before the first plan. */
+    async list (filter: { status?: 'pending' | 'approved', limit: number }): Promise<MigrationPlan[]> {
+      try {
+        const query = knex<PlanRow>(plansTable).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(filter.limit)
+        if (filter.status === 'pending') query.whereNull('approved_at')
+        if (filter.status === 'approved') query.whereNotNull('approved_at')
+        return (await query).map(toPlan)
+      } catch (error) {
+        if (isUndefinedTable(error)) return []
+        throw error
+      }
+    },
+
     /** Records the approval unless another got there first; null when it did. */
     async approve (id: string, approvedBy: string, override: string | null): Promise<MigrationPlan | null> {
       const [row] = await knex(plansTable)

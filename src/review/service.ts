@@ -36,16 +36,37 @@ export function createReviewService (knex: Knex, graph: RevisionGraph, settings:
     return stored
   }
 
+  /**
+   * An approved plan for this direction and target, as the engine is to run it, without looking
+   * at any database: a rollout checks each target's state against it under that target's lock.
+   */
+  const approved = async (asked: MigrateAsked & { readonly planId: string }): Promise<Cleared & { readonly from: string[] }> => {
+    const { plan } = await get(asked.planId)
+    if (plan.direction !== asked.direction) throw new PlanMismatchError(plan.id, `is a ${plan.direction} plan, not a ${asked.direction}`)
+    if (asked.target !== undefined && asked.target !== plan.target) throw new PlanMismatchError(plan.id, `was made for target '${plan.target}', not '${asked.target}'`)
+    if (plan.approval === null) throw new PlanNotApprovedError(plan.id)
+    return {
+      target: plan.target,
+      planId: plan.id,
+      from: plan.from,
+      expected: { from: plan.from, steps: plan.steps.map((step) => ({ revision: step.revision, direction: step.direction })) },
+    }
+  }
+
   return {
     settings,
 
     async plan (request: { target: string, direction: 'upgrade' | 'downgrade' }, requester: Requester): Promise<MigrationPlan> {
-      const draft = await buildPlan(knex, graph, { ...request, requestedBy: requester.actor }, settings.largeTableRows)
+      const draft = await buildPlan(knex, graph, { ...request, requestedBy: requester.actor }, settings.largeTableRows, settings.archiveMaxBytes)
       return store.save(draft, requester.token)
     },
 
     async get (id: string): Promise<MigrationPlan> {
       return (await get(id)).plan
+    },
+
+    list (filter: { status?: 'pending' | 'approved', limit: number }): Promise<MigrationPlan[]> {
+      return store.list(filter)
     },
 
     /**
@@ -65,6 +86,8 @@ export function createReviewService (knex: Knex, graph: RevisionGraph, settings:
       return approved
     },
 
+    approved,
+
     /**
      * Lets an upgrade or downgrade through. With a plan: only an approved one, for this direction
      * and target, from the state it was made against (checked again by the engine under the lock).
@@ -75,17 +98,10 @@ export function createReviewService (knex: Knex, graph: RevisionGraph, settings:
         if (settings.approvalRequired && !asked.dryRun) throw new ApprovalRequiredError(asked.direction)
         return { target: asked.target ?? 'head', planId: null }
       }
-      const { plan } = await get(asked.planId)
-      if (plan.direction !== asked.direction) throw new PlanMismatchError(plan.id, `is a ${plan.direction} plan, not a ${asked.direction}`)
-      if (asked.target !== undefined && asked.target !== plan.target) throw new PlanMismatchError(plan.id, `was made for target '${plan.target}', not '${asked.target}'`)
-      if (plan.approval === null) throw new PlanNotApprovedError(plan.id)
+      const { from, ...cleared } = await approved({ ...asked, planId: asked.planId })
       const { heads } = await readDatabaseState(knex)
-      if (heads.length !== plan.from.length || heads.some((id) => !plan.from.includes(id))) throw new PlanStaleError(plan.from, heads)
-      return {
-        target: plan.target,
-        planId: plan.id,
-        expected: { from: plan.from, steps: plan.steps.map((step) => ({ revision: step.revision, direction: step.direction })) },
-      }
+      if (heads.length !== from.length || heads.some((id) => !from.includes(id))) throw new PlanStaleError(from, heads)
+      return cleared
     },
   }
 }

@@ -25,7 +25,12 @@ export interface StatementFacts {
   readonly opaque: boolean
   readonly creates: readonly string[]
   readonly targets: readonly TableTarget[]
+  /** An UPDATE: in one transaction (`single`), or a revision's backfill step, in keyset batches. */
+  readonly update?: 'single' | 'batched'
 }
+
+/** How the engine writes a backfill step as text (`backfillText`): the plan and its lint see it batched. */
+const batchedBackfill = /^\s*--\s*batched backfill\b/i
 
 const identifier = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)`
 const qualified = String.raw`${identifier}(?:\s*\.\s*${identifier})?`
@@ -86,7 +91,10 @@ export function analyseStatement (sql: string): StatementFacts {
   match = patterns.trigger.exec(text)
   if (match !== null) return only(match[1] as string, 'SHARE ROW EXCLUSIVE')
   match = patterns.dml.exec(text)
-  if (match !== null) return only(match[1] as string, 'ROW EXCLUSIVE')
+  if (match !== null) {
+    const facts = only(match[1] as string, 'ROW EXCLUSIVE')
+    return /^UPDATE\b/i.test(text) ? { ...facts, update: batchedBackfill.test(sql) ? 'batched' : 'single' } : facts
+  }
   return { opaque, creates: [], targets: [] }
 }
 

@@ -16,6 +16,15 @@ export interface Finding {
   readonly acknowledged?: string
 }
 
+/** What a step would copy to the archive schema before it destroys it. */
+export interface PlanArchive {
+  readonly table: string
+  /** null: whole rows. */
+  readonly columns: string[] | null
+  readonly estimatedRows: number
+  readonly estimatedBytes: number
+}
+
 export interface PlanStepReview {
   readonly revision: string
   readonly direction: 'up' | 'down'
@@ -23,6 +32,7 @@ export interface PlanStepReview {
   readonly transactional: boolean
   readonly sql: string[]
   readonly findings: Finding[]
+  readonly archives: PlanArchive[]
 }
 
 export interface PlanApproval {
@@ -55,6 +65,8 @@ export interface ReviewSettings {
   readonly approvalRequired: boolean
   /** `LINT_LARGE_TABLE_ROWS`: from this many rows, a blocking statement is an error. */
   readonly largeTableRows: number
+  /** `ARCHIVE_MAX_BYTES`: a step that would archive more says so in its findings. */
+  readonly archiveMaxBytes: number
 }
 
-export const defaultReviewSettings: ReviewSettings = { approvalRequired: false, largeTableRows: 100_000 }
+export const defaultReviewSettings: ReviewSettings = { approvalRequired: false, largeTableRows: 100_000, archiveMaxBytes: 1024 * 1024 * 1024 }

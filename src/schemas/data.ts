@@ -128,6 +128,7 @@ export const ModelRunSchema = Type.Object({
   metrics: Nullable(JsonObject('the evaluation metrics')),
   metadata: Nullable(JsonObject('task_id, feature_importance, error, and any other key')),
   trainingTime: Nullable(Type.Number({ description: 'seconds' })),
+  taskId: Nullable(Type.String({ description: 'metadata.task_id, kept in step by the database' })),
   createdAt: Timestamp,
 }, { $id: 'ModelRun' })
 
@@ -149,6 +150,7 @@ export const ModelRunListQuerySchema = Type.Object({
   status: Type.Optional(Status),
   experimentId: Type.Optional(Id),
   modelType: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  taskId: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'the Celery task id (metadata.task_id)' })),
   ...pageQuery,
 }, { additionalProperties: false })
 

@@ -46,6 +46,7 @@ export const HistoryEntrySchema = Type.Object({
   description: Type.String(),
   createDate: Type.String({ format: 'date-time' }),
   isHead: Type.Boolean(),
+  breaking: Type.Boolean({ description: 'the contract phase of expand/contract: replicas whose code lacks it turn unready once it is applied' }),
   applied: Type.Boolean(),
   appliedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 }, { $id: 'HistoryEntry' })
@@ -102,6 +103,7 @@ export const StepSchema = Type.Object({
   tries: Type.Integer({ minimum: 1, description: 'more than 1 when lock_timeout made it try again' }),
   resumed: Type.Boolean({ description: 'a revision cut off earlier, run again from its start' }),
   sql: Type.Array(Type.String()),
+  rowsDone: Type.Optional(Type.Integer({ minimum: 0, description: 'a revision with a backfill: the rows it updated' })),
 }, { $id: 'MigrationStep' })
 
 export const OperationStepSchema = Type.Object({
@@ -112,6 +114,11 @@ export const OperationStepSchema = Type.Object({
   tries: Type.Optional(Type.Integer({ minimum: 1 })),
   resumed: Type.Optional(Type.Boolean()),
   sql: Type.Optional(Type.Array(Type.String(), { description: 'only with ?include=sql' })),
+  rowsDone: Type.Optional(Type.Integer({ minimum: 0, description: 'a backfill: rows updated so far' })),
+  rowsTotal: Type.Optional(Type.Integer({ minimum: 0, description: 'a backfill: an estimate, the rows its predicate selected when this run started plus those done before' })),
+  rowsPerSecond: Type.Optional(Type.Number({ minimum: 0 })),
+  etaMs: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'null while unknown' })),
+  inProgress: Type.Optional(Type.Boolean({ description: 'a backfill under way (or paused): not recorded yet' })),
 }, { $id: 'MigrationOperationStep' })
 
 export const BlockerSchema = Type.Object({
@@ -135,7 +142,7 @@ export const OperationSchema = Type.Object({
   kind: Type.Union([Type.Literal('upgrade'), Type.Literal('downgrade'), Type.Literal('stamp')]),
   target: Type.String(),
   dryRun: Type.Boolean(),
-  status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('paused'), Type.Literal('succeeded'), Type.Literal('failed')]),
   from: Type.Union([Revisions, Type.Null()]),
   to: Type.Union([Revisions, Type.Null()]),
   steps: Type.Array(Type.Ref(OperationStepSchema)),
@@ -154,6 +161,12 @@ export const OperationSchema = Type.Object({
   instance: Type.String(),
   startedAt: Type.String({ format: 'date-time' }),
   finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  backup: Type.Optional(Type.Object({
+    path: Type.Union([Type.String(), Type.Null()], { description: 'the pg_dump -Fc file; null when only BACKUP_HOOK ran' }),
+    bytes: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+    sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
+    hook: Type.Optional(Type.Object({ command: Type.String(), output: Type.String() }, { description: 'BACKUP_HOOK: the command run before the first step and what it printed' })),
+  }, { description: 'what was taken before the first step (BACKUP_BEFORE_UPGRADE, BACKUP_HOOK)' })),
 }, { $id: 'MigrationOperation' })
 
 export const OperationReadQuerySchema = Type.Object({

@@ -27,6 +27,12 @@ export const PlanStepSchema = Type.Object({
   transactional: Type.Boolean(),
   sql: Type.Array(Type.String()),
   findings: Type.Array(Type.Ref(FindingSchema)),
+  archives: Type.Array(Type.Object({
+    table: Type.String(),
+    columns: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'beside the primary key; null for whole rows' }),
+    estimatedRows: Type.Integer({ minimum: 0 }),
+    estimatedBytes: Type.Integer({ minimum: 0 }),
+  }), { description: 'what the step copies to schema aip_schema_archive before it destroys it, estimated from the catalog' }),
 }, { $id: 'PlanStep' })
 
 export const PlanSchema = Type.Object({
@@ -55,6 +61,15 @@ export const PlanSchema = Type.Object({
   }), Type.Null()]),
 }, { $id: 'MigrationPlan' })
 
+export const PlanListSchema = Type.Object({
+  plans: Type.Array(Type.Ref(PlanSchema)),
+}, { $id: 'MigrationPlanList' })
+
+export const PlanListQuerySchema = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved')], { description: '`pending`: not approved yet (the plans awaiting an admin); `approved`; every plan without it' })),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+}, { additionalProperties: false })
+
 export const PlanBodySchema = Type.Object({
   target: Type.Optional(TargetSchema),
   direction: Type.Optional(Type.Union([Type.Literal('upgrade'), Type.Literal('downgrade')], { default: 'upgrade' })),
@@ -66,4 +81,4 @@ export const ApproveBodySchema = Type.Object({
 
 export const PlanParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) })
 
-export const planSchemas = [FindingSchema, PlanStepSchema, PlanSchema]
+export const planSchemas = [FindingSchema, PlanStepSchema, PlanSchema, PlanListSchema]

@@ -1,4 +1,4 @@
-import type { RevisionGraph } from '../migrator/index.js'
+import { statementsOf, type RevisionGraph } from '../migrator/index.js'
 
 export interface HeadsView {
   readonly heads: Array<{ readonly revision: string, readonly description: string }>
@@ -35,7 +35,7 @@ export function revisionView (graph: RevisionGraph, ref: string): RevisionView {
     transactional: revision.transactional,
     breaking: revision.breaking,
     checksum: revision.checksum,
-    up: [...revision.up],
-    down: [...revision.down],
+    up: [...statementsOf(revision, 'up')],
+    down: [...statementsOf(revision, 'down')],
   }
 }

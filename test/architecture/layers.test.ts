@@ -23,7 +23,7 @@ async function importsIn (file: string): Promise<Array<{ file: string, specifier
 
 const knowsHttp = (specifier: string) => /(?:^|\/)(?:http|plugins|routes)\//.test(specifier) || /^(?:fastify|@fastify\/)/.test(specifier)
 
-for (const layer of ['data', 'database', 'migrator', 'catalog', 'cli', 'authoring', 'verbs']) {
+for (const layer of ['data', 'database', 'migrator', 'catalog', 'cli', 'authoring', 'verbs', 'revision-test']) {
   t.test(`src/${layer} knows nothing of HTTP: its errors are mapped elsewhere`, async (t) => {
     const imports = await importsOf(layer)
     t.ok(imports.length > 0, `${imports.length} imports read`)
@@ -65,6 +65,12 @@ t.test('the revision format imports nothing: a revision loads none of today\'s c
 
 t.test('writing revisions is the command line\'s to call, not to hold: src/authoring imports nothing of src/cli', async (t) => {
   const imports = await importsOf('authoring')
+  t.ok(imports.length > 0, `${imports.length} imports read`)
+  t.same(imports.filter(({ specifier }) => /(?:^|\/)cli\//.test(specifier)), [])
+})
+
+t.test('testing revisions is the command line\'s to call: src/revision-test imports nothing of src/cli', async (t) => {
+  const imports = await importsOf('revision-test')
   t.ok(imports.length > 0, `${imports.length} imports read`)
   t.same(imports.filter(({ specifier }) => /(?:^|\/)cli\//.test(specifier)), [])
 })

@@ -291,7 +291,7 @@ t.test('every module written above passes the project lint and type check as it 
 async function scratchDatabases (databaseUrl: string): Promise<string[]> {
   const knex = testKnex({ teardown: () => undefined }, databaseUrl)
   try {
-    return (await knex.raw("SELECT datname FROM pg_database WHERE datname LIKE 'aip\\_schema\\_%' ORDER BY datname")).rows.map((row: { datname: string }) => row.datname)
+    return (await knex.raw("SELECT datname FROM pg_database WHERE datname LIKE 'aip\\_schema\\_autogenerate\\_%' OR datname LIKE 'aip\\_schema\\_desired\\_%' ORDER BY datname")).rows.map((row: { datname: string }) => row.datname)
   } finally {
     await knex.destroy()
   }

@@ -10,11 +10,11 @@ const env = { DATABASE_URL: url, MIGRATION_LOCK_TIMEOUT_MS: '0', MIGRATION_LOCK_
 
 t.test('MIGRATION_STATEMENT_TIMEOUT_MS cancels a revision statement that waits past it', async (t) => {
   t.equal((await runCli(['upgrade'], env)).code, 0)
-  // The head revision's downgrade drops indexes on the data tables: held off by a transaction
-  // that reads one, with no lock_timeout it would wait as long as that transaction lasts.
+  // The head revision's downgrade alters a data table: held off by a transaction that holds
+  // them all, with no lock_timeout it would wait as long as that transaction lasts.
   const reader = await db.transaction()
   try {
-    await reader.raw('LOCK TABLE preprocessing_history IN ACCESS EXCLUSIVE MODE')
+    await reader.raw('LOCK TABLE model_runs, preprocessing_steps, preprocessing_history IN ACCESS EXCLUSIVE MODE')
     const started = performance.now()
     const down = await runCli(['downgrade', '-1'], { ...env, MIGRATION_STATEMENT_TIMEOUT_MS: '300' })
     t.equal(down.code, 1, down.stderr)

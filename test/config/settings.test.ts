@@ -17,8 +17,20 @@ t.test('values are coerced, defaults are the engine\'s, and variables the schema
     dataDir: './.data',
     lock: { waitMs: 42, lockTimeoutMs: migratorDefaults.lockTimeoutMs, retries: migratorDefaults.lockRetry.retries, retryBaseMs: migratorDefaults.lockRetry.baseMs, groupMs: migratorDefaults.groupMs },
     database: { migrationStatementTimeoutMs: migratorDefaults.statementTimeoutMs },
-    review: { approvalRequired: true, largeTableRows: 100_000 },
+    review: { approvalRequired: true, largeTableRows: 100_000, archiveMaxBytes: 1024 * 1024 * 1024 },
+    archiveRetentionDays: migratorDefaults.archiveRetentionDays,
+    backup: { mode: 'off', dir: '.data/backups', keep: 5, binDir: undefined, hook: undefined },
+    targets: null,
   })
+})
+
+t.test('archives and backups: their settings, checked', async (t) => {
+  const settings = loadMigrationSettings({ ARCHIVE_RETENTION_DAYS: '7', ARCHIVE_MAX_BYTES: '1000', BACKUP_BEFORE_UPGRADE: 'pg_dump', BACKUP_DIR: '/backups', BACKUP_KEEP: '3', PG_BIN_DIR: '/usr/lib/postgresql/17/bin', BACKUP_HOOK: 'snapshot-db' })
+  t.equal(settings.archiveRetentionDays, 7)
+  t.equal(settings.review.archiveMaxBytes, 1000)
+  t.same(settings.backup, { mode: 'pg_dump', dir: '/backups', keep: 3, binDir: '/usr/lib/postgresql/17/bin', hook: 'snapshot-db' })
+  t.throws(() => loadMigrationSettings({ BACKUP_BEFORE_UPGRADE: 'rsync' }), /env\/BACKUP_BEFORE_UPGRADE/)
+  t.throws(() => loadMigrationSettings({ ARCHIVE_RETENTION_DAYS: '0' }), /env\/ARCHIVE_RETENTION_DAYS must be >= 1/)
 })
 
 t.test('every wrong value is named at once, in one line', async (t) => {

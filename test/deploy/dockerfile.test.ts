@@ -36,6 +36,19 @@ t.test('multi-stage: sources built in one stage, production dependencies only in
   t.ok(run.some((command) => command.includes('ln -s /app/dist/cli/main.js /usr/local/bin/aip-schema')), 'the CLI is on PATH')
 })
 
+t.test('the image carries pg_dump and pg_restore for every PostgreSQL major the README supports', async (t) => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8')
+  const supported = /PostgreSQL (\d+) to (\d+)/.exec(readme)
+  t.ok(supported !== null, 'the README names the supported PostgreSQL majors')
+  const newest = Number(supported?.[2])
+  const client = run.map((command) => /postgresql-client-(\d+)/.exec(command)?.[1]).find((major) => major !== undefined)
+  t.ok(client !== undefined, 'the production stage installs a postgresql-client')
+  t.ok(Number(client) >= newest, `pg_dump ${client ?? '?'} dumps servers up to PostgreSQL ${newest}: pg_dump refuses a newer server`)
+  t.ok(run.some((command) => /signed-by=\S+ https:\/\/apt\.postgresql\.org\//.test(command)), "from the PostgreSQL project's apt repository, its key pinned")
+  t.equal(environment(production).PG_BIN_DIR, `/usr/lib/postgresql/${client ?? ''}/bin`, 'PG_BIN_DIR names that client')
+  t.ok(run.some((command) => command.includes('rm -rf /var/lib/apt/lists/*')), 'apt lists are not left in the image')
+})
+
 t.test('the image runs the Node.js major CI tests on, one the package supports', async (t) => {
   const majors = stages.map((stage) => /^node:(\d+)[-.@]/.exec(stage.from)?.[1])
   t.ok(majors.every((major) => major !== undefined), `every stage is an official node image: ${stages.map((stage) => stage.from).join(', ')}`)

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { buildApp } from '../../src/app.js'
+import type { BackupSettings } from '../../src/backup/before-first-step.js'
 import { parseApiTokens } from '../../src/auth/tokens.js'
 import { defaultDatabaseLimits, type DatabaseLimits } from '../../src/config.js'
 import { defaultReviewSettings, type ReviewSettings } from '../../src/review/types.js'
 import type { Tracing } from '../../src/tracing/start.js'
+import type { TargetsFile } from '../../src/fleet/targets/targets-file.js'
 
 export const tokens = { read: 'read-token', write: 'write-token', migrate: 'migrate-token', admin: 'admin-token' } as const
 
@@ -27,14 +29,21 @@ export interface TestAppOptions {
   /** How long revisions may share a transaction; the engine's default when unset. */
   readonly groupMs?: number
   readonly instance?: string
+  /** The release the replica says it runs; the package version when unset. */
+  readonly version?: string
   readonly authDisabled?: boolean
   readonly fittedTransformerMaxBytes?: number
   readonly database?: Partial<DatabaseLimits>
   readonly review?: Partial<ReviewSettings>
+  /** BACKUP_BEFORE_UPGRADE and the rest: none by default. */
+  readonly backup?: BackupSettings
   /** More `scope=token` pairs beside the one token per scope, e.g. a second admin. */
   readonly extraTokens?: string
   readonly tracing?: Pick<Tracing, 'fastify'>
   readonly logger?: FastifyServerOptions['logger']
+  /** A parsed TARGETS_FILE; none by default. */
+  readonly targets?: TargetsFile
+  readonly fleetRefreshMs?: number
 }
 
 /** The real app on a real database, with one token per scope; closed at teardown. */
@@ -46,8 +55,10 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
     snapshotsDir: options.snapshotsDir,
     dataApi: options.dataApi ?? options.migrationsDir === undefined,
     instance: options.instance,
+    version: options.version,
     tracing: options.tracing,
     logger: options.logger,
+    fleetRefreshMs: options.fleetRefreshMs,
     config: {
       auth: {
         disabled: options.authDisabled ?? false,
@@ -57,6 +68,8 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
       fittedTransformerMaxBytes: options.fittedTransformerMaxBytes ?? 64 * 1024 * 1024,
       database: { ...defaultDatabaseLimits, ...options.database },
       review: { ...defaultReviewSettings, ...options.review },
+      backup: options.backup,
+      targets: options.targets ?? null,
     },
   })
   t.teardown(() => app.close())

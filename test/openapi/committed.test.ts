@@ -22,7 +22,7 @@ interface Operation {
 
 t.test('every operation is named by a verb, tagged, summarised, secured by a scope, its errors problem+json', async (t) => {
   const document = JSON.parse(committed) as { paths: Record<string, Record<string, Operation>> }
-  const verbs = /^(get|list|create|update|delete|put|upgrade|downgrade|stamp|record)[A-Z]/
+  const verbs = /^(get|list|create|update|delete|put|upgrade|downgrade|stamp|record|pause|resume|cancel|retry|skip|restore)[A-Z]/
   const publicPaths = /^\/(health\/|metrics$)/
   for (const [path, item] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(item)) {

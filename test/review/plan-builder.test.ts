@@ -53,3 +53,24 @@ t.test('a database at a revision the code does not know is refused, as by the en
   const graph = RevisionGraph.build([rev('f2f2f2f2f2f2')])
   await t.rejects(buildPlan(db, graph, { target: 'head', direction: 'upgrade', requestedBy: 'test' }, 100_000), DatabaseStateMismatchError)
 })
+
+t.test('a bare UPDATE over a large table is an error naming the backfill step; a backfill step shows as batched', async (t) => {
+  const graph = RevisionGraph.build([
+    rev('f1f1f1f1f1f1', [], { up: ['CREATE TABLE notes (id bigint PRIMARY KEY, body text, title text)'], down: ['DROP TABLE notes'] }),
+    rev('f3f3f3f3f3f3', ['f1f1f1f1f1f1'], {
+      transactional: false,
+      up: ['UPDATE notes SET title = body', { backfill: { table: 'notes', set: 'title = body', where: 'title IS DISTINCT FROM body' } }],
+      down: [],
+    }),
+  ])
+  const large = await buildPlan(db, graph, { target: 'head', direction: 'upgrade', requestedBy: 'test' }, 1000)
+  const findings = large.steps[0]?.findings ?? []
+  t.same(findings.map((finding) => [finding.statement, finding.rule, finding.severity]), [
+    [0, 'unbatched-update', 'error'],
+    [1, 'batched-backfill', 'info'],
+  ])
+  t.match(findings[0]?.message, /One UPDATE over notes \(~2,500 rows\).*\{ backfill: \{ table: 'notes'/)
+  t.match(large.steps[0]?.sql[1], /^-- batched backfill[^\n]*\nUPDATE notes SET title = body WHERE title IS DISTINCT FROM body$/)
+  const small = await buildPlan(db, graph, { target: 'head', direction: 'upgrade', requestedBy: 'test' }, 100_000)
+  t.same(small.steps[0]?.findings.map((finding) => finding.rule), ['batched-backfill'], 'below the large-table size a bare UPDATE is fine')
+})

@@ -32,6 +32,8 @@ export interface HistoryEntry {
   readonly description: string
   readonly createDate: string
   readonly isHead: boolean
+  /** Defined as breaking: replicas whose code lacks it turn unready once it is applied. */
+  readonly breaking: boolean
   readonly applied: boolean
   readonly appliedAt: string | null
 }
@@ -77,6 +79,7 @@ export function historyOf (graph: RevisionGraph, view: StateView, state: Databas
     description: revision.description,
     createDate: revision.createDate,
     isHead: heads.has(revision.revision),
+    breaking: revision.breaking,
     applied: view.analysis.applied.has(revision.revision),
     appliedAt: state.applied.get(revision.revision)?.appliedAt ?? null,
   }))

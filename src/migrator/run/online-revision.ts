@@ -1,7 +1,13 @@
 import type { Knex } from 'knex'
-import { statementsOf, type Revision } from '../revision.js'
+import { onSession, type Query } from '../archive/archive-store.js'
+import { archivingOf } from '../archive/destruction.js'
+import { archiveBeforeStatement, restoreAfterStatement, stepArchivingContext } from '../archive/step-archiving.js'
+import { BackfillStoppedError, ShuttingDownError } from '../errors.js'
+import type { BackfillProgress } from '../observer.js'
+import { backfillText, isBackfill, stepsOf, type Revision } from '../revision.js'
 import type { StepReport } from '../store/audit.js'
 import { tables } from '../store/bookkeeping.js'
+import { runBackfill } from './backfill.js'
 import { recordSteps } from './records.js'
 import { stepFailure, withLockRetries, type RetriedStep } from './retries.js'
 import { elapsedSince, setTimeouts, type Timeouts } from './transaction.js'
@@ -21,12 +27,17 @@ export interface OnlineRun extends RetriedStep {
   /** The operation and process running it, recorded while it is under way. */
   readonly operation: string
   readonly instance: string
+  /** How long what a statement destroys is kept. */
+  readonly archiveRetentionDays: number
   /** Its place in the operation: its audit row is written with its other records. */
   readonly position: number
   /** What `alembic_version` holds once it is recorded. */
   readonly headsAfter: readonly string[]
   /** A run of it cut off earlier is run again from its start. */
   readonly onResume: (event: ResumeEvent) => void
+  /** Its backfills stop between batches once this is true. */
+  readonly stopping: () => boolean
+  readonly onBackfillProgress: (progress: BackfillProgress) => void
 }
 
 /**
@@ -35,7 +46,7 @@ export interface OnlineRun extends RetriedStep {
  * to each and a statement that fails on it is retried alone; then the record, one statement and
  * so atomic on its own, which also clears the mark. Cut off in between, the mark stays (the
  * database reports the revision interrupted) and the next upgrade runs it again from its
- * start: such revisions are written to be.
+ * start: such revisions are written to be, and a backfill step in it carries on from its checkpoint.
  */
 export async function runOnlineRevision (knex: Knex, run: OnlineRun): Promise<StepReport> {
   const started = performance.now()
@@ -49,16 +60,29 @@ export async function runOnlineRevision (knex: Knex, run: OnlineRun): Promise<St
       run.onResume(previous)
     }
     await setTimeouts(knex, run.timeouts, false).connection(run.session)
-    for (const statement of statementsOf(run.revision, run.step.direction)) {
+    const query = onSession(knex, run.session)
+    const archivingContext = stepArchivingContext(run.revision, run.step.direction, run.operation, run.archiveRetentionDays)
+    let rowsDone: number | undefined
+    for (const [index, statement] of stepsOf(run.revision, run.step.direction).entries()) {
+      if (isBackfill(statement)) {
+        sql.push(backfillText(statement.backfill))
+        const outcome = await runBackfill(knex, { ...run, backfill: statement.backfill, revision: run.revision.revision, index, statementTimeoutMs: run.timeouts.statementTimeoutMs, onProgress: run.onBackfillProgress })
+        rowsDone = (rowsDone ?? 0) + outcome.rowsDone
+        continue
+      }
       sql.push(statement)
+      const archiving = archivingOf(statement)
+      // Committed before the statement runs: no transaction spans a non-transactional step.
+      if (archiving.destroys.length > 0) await inTransaction(query, async () => archiveBeforeStatement(query, archiving, archivingContext))
       await withLockRetries(run, async (tried) => {
         // Each statement has its own tries; the report keeps the most any one needed.
         tries = Math.max(tries, tried)
         if (tried > 1) await dropInvalidIndexLeftBy(knex, statement, run.session)
         await knex.raw(statement).connection(run.session)
       })
+      if (archiving.createsTables.length + archiving.addsColumnsTo.length > 0) await inTransaction(query, async () => restoreAfterStatement(query, archiving))
     }
-    const report: StepReport = { revision: run.revision.revision, direction: run.step.direction, description: run.revision.description, durationMs: elapsedSince(started), tries, resumed, sql }
+    const report: StepReport = { revision: run.revision.revision, direction: run.step.direction, description: run.revision.description, durationMs: elapsedSince(started), tries, resumed, sql, ...(rowsDone === undefined ? {} : { rowsDone }) }
     await recordSteps(knex, {
       direction: run.step.direction,
       revisions: [run.revision],
@@ -67,9 +91,23 @@ export async function runOnlineRevision (knex: Knex, run: OnlineRun): Promise<St
     }).connection(run.session)
     return report
   } catch (error) {
+    // Stopped between batches on request or for shutdown: not the revision's failure.
+    if (error instanceof BackfillStoppedError || error instanceof ShuttingDownError) throw error
     throw stepFailure(run.step, error, { tries })
   } finally {
     await knex.raw('RESET lock_timeout; RESET statement_timeout').connection(run.session).catch(() => undefined)
+  }
+}
+
+/** The archive's queries commit together, or not at all. */
+async function inTransaction (query: Query, work: () => Promise<unknown>): Promise<void> {
+  await query('BEGIN')
+  try {
+    await work()
+    await query('COMMIT')
+  } catch (error) {
+    await query('ROLLBACK').catch(() => undefined)
+    throw error
   }
 }
 

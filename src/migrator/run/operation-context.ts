@@ -3,7 +3,7 @@ import type { ExpectedPlan } from '../graph/expected-plan.js'
 import type { RevisionGraph } from '../graph/graph.js'
 import type { ParsedTarget } from '../graph/targets.js'
 import type { MigratorObserver } from '../observer.js'
-import type { AuditLog, OperationKind, StepReport } from '../store/audit.js'
+import type { AuditLog, OperationBackup, OperationKind, StepReport } from '../store/audit.js'
 import type { LockRetryPolicy } from './lock-retry.js'
 
 export interface MigratorLogger {
@@ -39,13 +39,22 @@ export interface OperationContext {
   readonly graph: RevisionGraph
   readonly audit: AuditLog
   readonly instance: string
+  /** A schema target's schema, its migration lock's own key; null: the database's lock. */
+  readonly lockScope?: string | null
   readonly lockWaitMs: number
   readonly lockTimeoutMs: number
   readonly statementTimeoutMs: number | undefined
   readonly lockRetry: LockRetryPolicy
   /** How long transactional revisions in a row may share a transaction; 0: one each. */
   readonly groupMs: number
+  /** How long an archive of what a step destroyed is kept. */
+  readonly archiveRetentionDays: number
+  /** Run before the first step of an upgrade or downgrade that has steps; throws BackupFailedError to keep it from starting. */
+  readonly beforeFirstStep?: BeforeFirstStep | undefined
   readonly logger: MigratorLogger
   readonly observer: MigratorObserver | undefined
   readonly stopping: () => boolean
 }
+
+/** A backup taken before an operation's first step: what it took, recorded in the operation, or null for nothing taken. */
+export type BeforeFirstStep = (operation: { readonly id: string, readonly kind: OperationKind }) => Promise<OperationBackup | null>

@@ -1,4 +1,4 @@
-import { LockNotAcquiredError, StampNotAllowedError, ShuttingDownError } from '../errors.js'
+import { BackfillStoppedError, LockNotAcquiredError, StampNotAllowedError, ShuttingDownError } from '../errors.js'
 import { assertExpectedPlan } from '../graph/expected-plan.js'
 import { planFor, type Plan } from '../graph/plan.js'
 import { isForward } from '../graph/planning.js'
@@ -56,6 +56,7 @@ async function runOperation (context: OperationContext, run: UnderLock): Promise
     const result = await withMigrationLock(context.knex, {
       waitMs: context.lockWaitMs,
       instance: context.instance,
+      scope: context.lockScope,
       onWait: () => { if (context.stopping()) throw new ShuttingDownError(null) },
     }, async (lock) => {
       context.observer?.onLockAcquired?.({ waitMs: lock.waitedMs })
@@ -68,6 +69,12 @@ async function runOperation (context: OperationContext, run: UnderLock): Promise
     await context.audit.update(operation, { status: 'succeeded', to: result.to, finished: true })
     return result
   } catch (error) {
+    if (error instanceof BackfillStoppedError && error.request === 'pause') {
+      // Neither running nor finished: the lock is free, the checkpoint waits for a resume.
+      await context.audit.update(operation, { status: 'paused' })
+      context.logger.info({ operation, revision: error.revision, rowsDone: error.rowsDone }, `paused in the backfill of ${error.revision}`)
+      throw error
+    }
     const enriched = error instanceof LockNotAcquiredError ? await withHolderOperation(context, error) : error
     await recordFailure(context, operation, operationError(enriched, steps.at(-1)?.revision ?? null))
     throw enriched
@@ -88,6 +95,8 @@ async function underLock (context: OperationContext, run: UnderLock & { lock: Lo
   await reconcileBookkeeping(context.knex, context.graph, state)
   await context.audit.update(operation, { from: state.heads, stepsTotal: plan.steps.length })
   if (!request.dryRun) {
+    const backup = await context.beforeFirstStep?.({ id: operation, kind: request.kind }) ?? null
+    if (backup !== null) await context.audit.update(operation, { backup })
     const to = await new PlanRunner({ context, lock: run.lock, operation, steps: plan.steps }).run(state.heads, run.steps)
     return { from: state.heads, to, dryRun: false, steps: run.steps, ahead: [] }
   }

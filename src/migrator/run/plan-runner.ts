@@ -1,5 +1,7 @@
 import type { Knex } from 'knex'
 import { sqlStateOf } from '../../database/pg-errors.js'
+import { onSession, onTransaction, type Query } from '../archive/archive-store.js'
+import { runArchivedStatements, stepArchivingContext, touchesArchives } from '../archive/step-archiving.js'
 import { MigrationFailedError, ShuttingDownError } from '../errors.js'
 import { headsAfterStep, type PlanStep } from '../graph/planning.js'
 import { statementsOf, type Revision } from '../revision.js'
@@ -188,7 +190,7 @@ export class PlanRunner {
         if (batch.shared) this.announce(position)
         const started = batch.shared ? performance.now() : batch.startedAt
         const sql = [...statementsOf(revision, direction)]
-        await inSpan(spanNames.step, stepAttributes(step, { tries: batch.tries, shared: batch.shared }), async () => runStatements(knex, sql, this.lock.session))
+        await inSpan(spanNames.step, stepAttributes(step, { tries: batch.tries, shared: batch.shared }), async () => this.runStep(revision, direction, sql, onSession(knex, this.lock.session), () => runStatements(knex, sql, this.lock.session)))
         heads = headsAfterStep(graph, heads, step)
         members.push({ revision, position, report: { revision: revision.revision, direction, description: revision.description, durationMs: elapsedSince(started), tries: batch.tries, resumed: false, sql } })
       }
@@ -221,11 +223,14 @@ export class PlanRunner {
         session: this.lock.session,
         timeouts: this.timeouts(false),
         operation: this.operation,
+        archiveRetentionDays: this.context.archiveRetentionDays,
         instance: this.context.instance,
         position,
         headsAfter,
         onResume: (cutOff: ResumeEvent) => this.context.logger.warn({ ...this.where(position), cutOffOperation: cutOff.operation, cutOffAt: cutOff.startedAt },
           `resuming ${step.revision}: operation ${cutOff.operation} was cut off part-way through it; running it again from its start`),
+        stopping: this.context.stopping,
+        onBackfillProgress: (progress) => this.context.observer?.onBackfillProgress?.(progress),
       })
       span.setAttribute('aip_schema.tries', online.tries)
       return online
@@ -248,7 +253,7 @@ export class PlanRunner {
       await inSpan(spanNames.step, stepAttributes(step, { tries: 1, dryRun: true }), async () => {
         try {
           await setTimeouts(transaction, this.timeouts(false), true)
-          await runStatements(transaction, sql)
+          await this.runStep(revision, step.direction, sql, onTransaction(transaction), () => runStatements(transaction, sql))
           await recordSteps(transaction, { direction: step.direction, revisions: [revision], headsAfter })
         } catch (error) {
           throw stepFailure(step, error, { tries: 1 })
@@ -256,6 +261,12 @@ export class PlanRunner {
       })
     }
     return { reports: [{ revision: revision.revision, direction: step.direction, description: revision.description, durationMs: elapsedSince(started), tries: 1, resumed: false, sql }], heads: headsAfter }
+  }
+
+  /** A step's statements: one round trip, or one by one when it destroys or re-creates what an archive holds. */
+  private async runStep (revision: Revision, direction: 'up' | 'down', sql: readonly string[], query: Query, together: () => Promise<void>): Promise<void> {
+    if (!touchesArchives(sql)) return together()
+    await runArchivedStatements(query, sql, stepArchivingContext(revision, direction, this.dryRunTransaction === undefined ? this.operation : null, this.context.archiveRetentionDays))
   }
 
   /** A shared transaction's budget, or a revision's own full timeouts. */

@@ -21,7 +21,8 @@ const versionRows = `removed AS (DELETE FROM ${tables.alembicVersion} WHERE NOT 
   added AS (INSERT INTO ${tables.alembicVersion} (version_num) SELECT unnest(CAST(? AS varchar[])) ON CONFLICT (version_num) DO NOTHING)`
 
 /** Done: no longer under way. */
-const unmarked = `unmarked AS (DELETE FROM ${tables.interrupted} WHERE revision = ANY (CAST(? AS text[])))`
+const unmarked = `unmarked AS (DELETE FROM ${tables.interrupted} WHERE revision = ANY (CAST(? AS text[]))),
+  checkpoints AS (DELETE FROM ${tables.backfills} WHERE revision = ANY (CAST(? AS text[])))`
 
 // Knex gives every migration run a batch; each step keeps one of its own, in order.
 const recordUp = `${versionRows}, ${unmarked},
@@ -50,10 +51,10 @@ export function recordSteps (db: Knex | Knex.Transaction, records: StepRecords):
   const heads = [...records.headsAfter]
   const ids = records.revisions.map((revision) => revision.revision)
   const [expressions, bindings] = records.direction === 'up'
-    ? [recordUp, [heads, heads, ids, ids, records.revisions.map((revision) => revision.checksum),
+    ? [recordUp, [heads, heads, ids, ids, ids, records.revisions.map((revision) => revision.checksum),
         records.revisions.map((revision) => JSON.stringify(revision.downRevisions)),
         records.revisions.map((revision) => revision.description), records.revisions.map((revision) => revision.breaking), ids]]
-    : [recordDown, [heads, heads, ids, ids, ids]]
+    : [recordDown, [heads, heads, ids, ids, ids, ids]]
   const { audit } = records
   if (audit === undefined) return db.raw(`WITH ${expressions}\nSELECT pg_notify(?, ?)`, [...bindings, versionChannel, heads.join(',')])
   return db.raw(`WITH ${expressions},\n  ${logged}\nSELECT pg_notify(?, ?)`,

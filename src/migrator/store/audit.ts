@@ -5,7 +5,7 @@ import { migrationLockHeldSql } from '../run/lock.js'
 import { isUndefinedTable, sqlStateOf } from '../../database/pg-errors.js'
 
 export type OperationKind = 'upgrade' | 'downgrade' | 'stamp'
-export type OperationStatus = 'queued' | 'running' | 'succeeded' | 'failed'
+export type OperationStatus = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed'
 
 export interface StepReport {
   readonly revision: string
@@ -17,6 +17,8 @@ export interface StepReport {
   /** A non-transactional revision cut off earlier, run again from its start. */
   readonly resumed: boolean
   readonly sql: string[]
+  /** A revision with a backfill: the rows its backfills updated, over every run of it. */
+  readonly rowsDone?: number
 }
 
 export interface OperationError {
@@ -34,7 +36,27 @@ export interface OperationError {
  * A step as the audit log shows it: its SQL only when asked for; `tries` and `resumed` are missing
  * from steps recorded before they were.
  */
-export type OperationStep = Omit<StepReport, 'sql' | 'tries' | 'resumed'> & { readonly sql?: string[], readonly tries?: number, readonly resumed?: boolean }
+export type OperationStep = Omit<StepReport, 'sql' | 'tries' | 'resumed' | 'rowsDone'> & { readonly sql?: string[], readonly tries?: number, readonly resumed?: boolean } & BackfillStepProgress
+
+/** A backfill under way (or paused) is shown as a step of its operation, `inProgress`, until its revision is recorded. */
+export interface BackfillStepProgress {
+  readonly rowsDone?: number
+  /** An estimate: the rows its predicate selected when the run started, plus those done before. */
+  readonly rowsTotal?: number
+  readonly rowsPerSecond?: number
+  readonly etaMs?: number | null
+  readonly inProgress?: boolean
+}
+
+/** What was taken before an operation's first step: the dump (BACKUP_BEFORE_UPGRADE), and the hook's answer. */
+export interface OperationBackup {
+  /** null when only the hook ran. */
+  readonly path: string | null
+  readonly bytes: number | null
+  readonly sha256: string | null
+  /** BACKUP_HOOK: the command run, and what it printed (a snapshot's id, say). */
+  readonly hook?: { readonly command: string, readonly output: string }
+}
 
 export interface Operation {
   readonly id: string
@@ -53,6 +75,8 @@ export interface Operation {
   readonly instance: string
   readonly startedAt: string
   readonly finishedAt: string | null
+  /** Only on an operation that took one. */
+  readonly backup?: OperationBackup
 }
 
 interface OperationRow {
@@ -66,6 +90,7 @@ interface OperationRow {
   /** Where operations recorded before the steps table kept their steps. */
   steps: StepReport[]
   step_rows?: OperationStep[]
+  backfill_rows?: OperationStep[] | null
   steps_done?: number
   steps_total?: number | null
   error: OperationError | null
@@ -73,6 +98,7 @@ interface OperationRow {
   instance: string
   started_at: Date
   finished_at: Date | null
+  backup?: OperationBackup | null
 }
 
 export interface ReadOptions {
@@ -84,13 +110,20 @@ export interface ReadOptions {
 const olderBookkeeping = new Set(['42P01', '42703'])
 
 /** An operation with its steps, one round trip; `?` is whether to include their SQL. */
-const selectOperations = `SELECT o.*, s.step_rows, s.steps_done
+const selectOperations = `SELECT o.*, s.step_rows, s.steps_done, b.backfill_rows
   FROM ${tables.operations} o
   LEFT JOIN LATERAL (
     SELECT coalesce(jsonb_agg(CASE WHEN CAST(? AS boolean) THEN step ELSE step - 'sql' END ORDER BY position), '[]') AS step_rows,
            count(*)::int AS steps_done
       FROM ${tables.operationSteps} WHERE operation = o.id
-  ) s ON true`
+  ) s ON true
+  LEFT JOIN LATERAL (
+    SELECT jsonb_agg(jsonb_build_object('revision', k.revision, 'direction', k.direction, 'description', coalesce(r.description, ''),
+             'durationMs', round(extract(epoch FROM (k.updated_at - o.started_at)) * 1000), 'rowsDone', k.rows_done,
+             'rowsTotal', greatest(k.rows_total, k.rows_done), 'rowsPerSecond', coalesce(k.rows_per_second, 0), 'etaMs', k.eta_ms, 'inProgress', true)
+             ORDER BY k.revision, k.step) AS backfill_rows
+      FROM ${tables.backfills} k LEFT JOIN ${tables.revisions} r ON r.revision = k.revision WHERE k.operation = o.id
+  ) b ON true`
 
 const table = tables.operations
 
@@ -141,12 +174,13 @@ export function createAuditLog (knex: Knex) {
       return toOperation(row as OperationRow, {})
     },
 
-    async update (id: string, change: { status?: OperationStatus, from?: string[], to?: string[], stepsTotal?: number, error?: OperationError | null, finished?: boolean }): Promise<void> {
+    async update (id: string, change: { status?: OperationStatus, from?: string[], to?: string[], stepsTotal?: number, error?: OperationError | null, finished?: boolean, backup?: OperationBackup }): Promise<void> {
       const patch: Record<string, unknown> = {}
       if (change.status !== undefined) patch.status = change.status
       if (change.from !== undefined) patch.from_revisions = JSON.stringify(change.from)
       if (change.to !== undefined) patch.to_revisions = JSON.stringify(change.to)
       if (change.stepsTotal !== undefined) patch.steps_total = change.stepsTotal
+      if (change.backup !== undefined) patch.backup = JSON.stringify(change.backup)
       if (change.error !== undefined) patch.error = change.error === null ? null : JSON.stringify(change.error)
       if (change.finished === true) patch.finished_at = knex.raw('clock_timestamp()')
       await knex(table).where({ id }).update(patch)
@@ -156,6 +190,18 @@ export function createAuditLog (knex: Knex) {
     async closeFailed (id: string, error: OperationError): Promise<void> {
       await knex(table).where({ id }).whereNull('finished_at')
         .update({ status: 'failed', error: JSON.stringify(error), finished_at: knex.raw('clock_timestamp()') })
+    },
+
+    /** Asks a running operation's backfill to pause or cancel at its next batch; any replica may ask. */
+    async requestStop (id: string, request: 'pause' | 'cancel'): Promise<void> {
+      await knex.raw(`INSERT INTO ${tables.operationRequests} (operation, request) VALUES (?, ?)
+        ON CONFLICT (operation) DO UPDATE SET request = EXCLUDED.request, requested_at = clock_timestamp()`, [id, request])
+    },
+
+    /** A paused operation queued again, now this instance's; false when it was not paused (a resume got there first). */
+    async requeuePaused (id: string, instance: string): Promise<boolean> {
+      const updated = await knex(table).where({ id, status: 'paused' }).update({ status: 'queued', instance })
+      return updated > 0
     },
 
     /** A dry run's steps, once it is rolled back: what would have run. */
@@ -226,8 +272,9 @@ async function readRows (knex: Knex, options: ReadOptions, rest: string, values:
 
 function toOperation (row: OperationRow, options: ReadOptions): Operation {
   const recorded = row.step_rows !== undefined && (row.steps_done ?? 0) > 0
-  const steps: OperationStep[] = recorded ? row.step_rows ?? [] : row.steps.map(({ sql, ...step }) => options.includeSql === true ? { ...step, sql } : step)
+  const steps: OperationStep[] = [...(recorded ? row.step_rows ?? [] : row.steps.map(({ sql, ...step }) => options.includeSql === true ? { ...step, sql } : step))]
   const stepsDone = recorded ? row.steps_done ?? 0 : row.steps.length
+  steps.push(...row.backfill_rows ?? [])
   return {
     id: row.id,
     kind: row.kind,
@@ -244,5 +291,6 @@ function toOperation (row: OperationRow, options: ReadOptions): Operation {
     instance: row.instance,
     startedAt: row.started_at.toISOString(),
     finishedAt: row.finished_at?.toISOString() ?? null,
+    ...(row.backup === undefined || row.backup === null ? {} : { backup: row.backup }),
   }
 }

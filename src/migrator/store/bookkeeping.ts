@@ -7,7 +7,10 @@ import type { Knex } from 'knex'
  * graph; `aip_schema_operations` is the audit log; `aip_schema_interrupted` holds the
  * non-transactional revision under way until its record commits;
  * `aip_schema_operation_steps` holds each operation's steps, one row each;
- * `aip_schema_revisions_digest` is one row summing up every pinned checksum, kept by a trigger.
+ * `aip_schema_revisions_digest` is one row summing up every pinned checksum, kept by a trigger;
+ * `aip_schema_replicas` is where each replica of the service says it is alive (src/replicas).
+ * `aip_schema_backfills` holds each backfill's checkpoint and progress until its revision is
+ * recorded; `aip_schema_operation_requests` a pause or cancel asked of a running operation.
  */
 export const tables = {
   alembicVersion: 'alembic_version',
@@ -19,6 +22,13 @@ export const tables = {
   operationSteps: 'aip_schema_operation_steps',
   plans: 'aip_schema_plans',
   revisionsDigest: 'aip_schema_revisions_digest',
+  replicas: 'aip_schema_replicas',
+  archives: 'aip_schema_archives',
+  // Kept by src/fleet/rollouts (its queue lives in a schema of its own): named here so drift passes them by.
+  rollouts: 'aip_schema_rollouts',
+  rolloutTargets: 'aip_schema_rollout_targets',
+  backfills: 'aip_schema_backfills',
+  operationRequests: 'aip_schema_operation_requests',
 } as const
 
 /** Serialises the one-time creation of the bookkeeping tables between replicas starting together. */
@@ -132,6 +142,9 @@ const ddl = [
     IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass('aip_schema_operations') AND attname = 'steps_total' AND NOT attisdropped) THEN
       ALTER TABLE aip_schema_operations ADD COLUMN IF NOT EXISTS steps_total integer;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass('aip_schema_operations') AND attname = 'backup' AND NOT attisdropped) THEN
+      ALTER TABLE aip_schema_operations ADD COLUMN IF NOT EXISTS backup jsonb;
+    END IF;
   END $$`,
   // Knex's two tables, as its migrator creates them, so `knex migrate:list` reads this database.
   'CREATE TABLE IF NOT EXISTS knex_migrations (id serial PRIMARY KEY, name varchar(255), batch integer, migration_time timestamptz)',
@@ -143,6 +156,54 @@ const ddl = [
     IF to_regclass('knex_migrations_name') IS NULL THEN CREATE INDEX knex_migrations_name ON knex_migrations (name); END IF;
   END $$`,
   ...revisionsDigestDdl,
+  // What steps destroyed: the data in schema aip_schema_archive, one table per archive, named by id.
+  'CREATE SCHEMA IF NOT EXISTS aip_schema_archive',
+  `CREATE TABLE IF NOT EXISTS aip_schema_archives (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    operation uuid,
+    revision varchar(64),
+    direction varchar(4) CHECK (direction IN ('up', 'down')),
+    kind varchar(16) NOT NULL,
+    schema_name text NOT NULL,
+    table_name text NOT NULL,
+    columns jsonb,
+    key_columns jsonb NOT NULL,
+    rows bigint NOT NULL DEFAULT 0,
+    bytes bigint NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    restored_at timestamptz,
+    expires_at timestamptz NOT NULL
+  )`,
+  // A backfill's checkpoint, moved in the statement of each batch; gone once its revision is recorded.
+  `CREATE TABLE IF NOT EXISTS aip_schema_backfills (
+    revision varchar(64) NOT NULL,
+    direction varchar(4) NOT NULL CHECK (direction IN ('up', 'down')),
+    step integer NOT NULL,
+    operation uuid NOT NULL,
+    last_key text,
+    rows_done bigint NOT NULL DEFAULT 0,
+    rows_total bigint,
+    rows_per_second double precision,
+    eta_ms bigint,
+    batch_size integer,
+    updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (revision, direction, step)
+  )`,
+  'CREATE INDEX IF NOT EXISTS aip_schema_backfills_operation ON aip_schema_backfills (operation)',
+  // Read with each batch: a request written by any replica reaches the one running the backfill.
+  `CREATE TABLE IF NOT EXISTS aip_schema_operation_requests (
+    operation uuid NOT NULL PRIMARY KEY,
+    request varchar(8) NOT NULL CHECK (request IN ('pause', 'cancel')),
+    requested_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  )`,
+  // A paused backfill's operation is neither running nor finished.
+  `DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'aip_schema_operations_status_paused' AND conrelid = to_regclass('aip_schema_operations')) THEN
+      ALTER TABLE aip_schema_operations DROP CONSTRAINT IF EXISTS aip_schema_operations_status_check;
+      ALTER TABLE aip_schema_operations ADD CONSTRAINT aip_schema_operations_status_paused
+        CHECK (status IN ('queued', 'running', 'paused', 'succeeded', 'failed'));
+    END IF;
+  END $$`,
   'INSERT INTO knex_migrations_lock (is_locked) SELECT 0 WHERE NOT EXISTS (SELECT FROM knex_migrations_lock)',
 ]
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { problems } from '../../schemas/common.js'
 import { IdParamsSchema, ModelRunCreateSchema, ModelRunListQuerySchema, ModelRunListSchema, ModelRunPatchSchema, ModelRunSchema } from '../../schemas/data.js'
+import { problem } from '../../http/problems.js'
 import { found, notFound, readSecurity, revisions, writeSecurity } from './common.js'
 
 const modelRuns: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -34,7 +35,13 @@ const modelRuns: FastifyPluginAsyncTypebox = async (fastify) => {
       querystring: ModelRunListQuerySchema,
       response: { 200: Type.Ref(ModelRunListSchema), ...problems(400, 401, 403, 503) },
     },
-  }, async (request) => modelRuns.list(request.query))
+  }, async (request) => {
+    const { taskId } = request.query
+    if (taskId !== undefined && !fastify.migrator.viewOf(await fastify.schemaState.state()).analysis.applied.has(revisions.modelRunTaskId)) {
+      throw problem('schema-not-ready', `?taskId= needs revision ${revisions.modelRunTaskId}, not applied yet`, { requiredRevision: revisions.modelRunTaskId })
+    }
+    return modelRuns.list(request.query)
+  })
 
   fastify.get('/model-runs/:id', {
     config: { scope: 'read', requiresRevision },

@@ -5,7 +5,7 @@ import { grants } from '../../auth/tokens.js'
 import { problem } from '../../http/problems.js'
 import { tokenFingerprint } from '../../review/requester.js'
 import { problems } from '../../schemas/common.js'
-import { ApproveBodySchema, PlanBodySchema, PlanParamsSchema, PlanSchema } from '../../schemas/plans.js'
+import { ApproveBodySchema, PlanBodySchema, PlanListQuerySchema, PlanListSchema, PlanParamsSchema, PlanSchema } from '../../schemas/plans.js'
 
 export interface PlanRoutesOptions {
   /** With more than one, the token that asked for a plan may not approve it. */
@@ -39,6 +39,18 @@ const planRoutes: FastifyPluginAsyncTypebox<PlanRoutesOptions> = async (fastify,
     const plan = await review.plan({ target: request.body.target ?? 'head', direction }, requester(request))
     return reply.code(201).header('location', `/migrations/plans/${plan.id}`).send(plan)
   })
+
+  fastify.get('/migrations/plans', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listMigrationPlans',
+      tags: ['migrations'],
+      summary: 'Plans, newest first; `status=pending` lists those awaiting approval',
+      security: [{ bearer: ['read'] }],
+      querystring: PlanListQuerySchema,
+      response: { 200: Type.Ref(PlanListSchema), ...problems(400, 401, 403) },
+    },
+  }, async (request) => ({ plans: await review.list(request.query) }))
 
   fastify.get('/migrations/plans/:id', {
     config: { scope: 'read' },

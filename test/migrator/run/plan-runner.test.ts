@@ -47,6 +47,7 @@ async function runPlan (t: Teardown, graph: RevisionGraph, plan: { from: string[
     lockWaitMs: 5000,
     lockTimeoutMs: 200,
     statementTimeoutMs: undefined,
+    archiveRetentionDays: 30,
     lockRetry: { retries: 1, baseMs: 10, capMs: 10 },
     groupMs: plan.groupMs,
     logger: { info: (_object, message) => logs.push(message), warn: (_object, message) => logs.push(message), error: (_object, message) => logs.push(message) },

@@ -15,8 +15,9 @@ const { userId } = await createParents(app)
 await db.raw('INSERT INTO datasets (user_id, name, file_path) SELECT ?, \'indexed-\' || g, \'\' FROM generate_series(1, 20) AS g', [userId])
 await db.raw(`INSERT INTO experiments (user_id, dataset_id, name)
   SELECT ?, d.id, 'indexed-' || d.name FROM datasets AS d`, [userId])
-await db.raw(`INSERT INTO model_runs (experiment_id, model_type, status, created_at)
-  SELECT e.id, 'model-' || (g % 5), CASE WHEN g % 100 = 0 THEN 'running' ELSE 'completed' END, now() - make_interval(secs => g * 7 + e.n)
+await db.raw(`INSERT INTO model_runs (experiment_id, model_type, status, metadata, created_at)
+  SELECT e.id, 'model-' || (g % 5), CASE WHEN g % 100 = 0 THEN 'running' ELSE 'completed' END,
+    jsonb_build_object('task_id', 'task-' || (g % 40)), now() - make_interval(secs => g * 7 + e.n)
   FROM (SELECT id, row_number() OVER () AS n FROM experiments) AS e, generate_series(1, 3000) AS g`)
 await db.raw(`INSERT INTO preprocessing_steps (dataset_id, step_type, "order", is_active)
   SELECT d.id, 'scale', g % 300, g % 50 <> 0 FROM datasets AS d, generate_series(1, 1500) AS g`)
@@ -35,6 +36,7 @@ const lists: Array<[table: string, path: string]> = [
   ['model_runs', '/model-runs?status=completed'],
   ['model_runs', `/model-runs?experimentId=${someExperiment}`],
   ['model_runs', '/model-runs?modelType=model-3'],
+  ['model_runs', '/model-runs?taskId=task-7'],
   ['preprocessing_steps', '/preprocessing-steps'],
   ['preprocessing_steps', `/preprocessing-steps?datasetId=${someDataset}`],
   ['preprocessing_steps', '/preprocessing-steps?active=false'],
@@ -106,14 +108,17 @@ t.test('every list page, filtered or not, first or after a cursor, is an index s
 })
 
 t.test('without the list indexes each of those pages sorts every matching row: the data is big enough to tell', async (t) => {
-  const [before] = listIndexes.downRevisions
-  const down = await app.inject({ method: 'POST', url: '/migrations/downgrade', headers: bearer('admin'), payload: { target: before } })
-  t.equal(down.statusCode, 200, `downgrade to ${before}`)
-  t.teardown(async () => {
-    const up = await app.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'heads' } })
-    if (up.statusCode !== 200) throw new Error(`upgrade back failed: ${up.body}`)
-  })
-  for (const { what, query } of await pagesOf(t)) {
-    t.ok((await planOf(query)).some((node) => node['Node Type'].includes('Sort')), `${what} sorts`)
+  // The same queries, planned with the list indexes dropped inside a transaction rolled back
+  // after: the code's queries name columns later revisions add, so the schema cannot go back.
+  const pages = await pagesOf(t)
+  const dropped = [...listIndexes.down.filter((step) => typeof step === 'string'), 'DROP INDEX IF EXISTS ix_model_runs_task_id_created_at_id'].map((sql) => sql.replace('CONCURRENTLY ', ''))
+  await explainer.query('BEGIN')
+  try {
+    for (const sql of dropped) await explainer.query(sql)
+    for (const { what, query } of pages) {
+      t.ok((await planOf(query)).some((node) => node['Node Type'].includes('Sort')), `${what} sorts`)
+    }
+  } finally {
+    await explainer.query('ROLLBACK')
   }
 })

@@ -16,7 +16,7 @@ async function versionTable () {
   return (await db('alembic_version').select('version_num')).map((row: { version_num: string }) => row.version_num)
 }
 async function publicTables () {
-  return (await db.raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'knex_migrations', 'knex_migrations_lock', 'aip_schema_revisions', 'aip_schema_revisions_digest', 'aip_schema_operations', 'aip_schema_interrupted', 'aip_schema_operation_steps')")).rows
+  return (await db.raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'knex_migrations', 'knex_migrations_lock', 'aip_schema_revisions', 'aip_schema_revisions_digest', 'aip_schema_operations', 'aip_schema_interrupted', 'aip_schema_operation_steps', 'aip_schema_rollouts', 'aip_schema_rollout_targets', 'aip_schema_replicas', 'aip_schema_archives', 'aip_schema_backfills', 'aip_schema_operation_requests')")).rows
 }
 
 t.test('stamp forward writes the version and runs nothing', async (t) => {

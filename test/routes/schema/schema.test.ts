@@ -25,6 +25,8 @@ t.test('the tables at head, by name, the bookkeeping marked as such', async (t) 
     ['aip_schema_operations', true],
     ['aip_schema_revisions', true],
     ['aip_schema_revisions_digest', true],
+    ['aip_schema_rollout_targets', true],
+    ['aip_schema_rollouts', true],
     ['alembic_version', true],
     ['datasets', false],
     ['experiments', false],
