@@ -127,7 +127,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   })
   await app.register(fleetPlugin, { refreshMs: options.fleetRefreshMs ?? defaultFleetRefreshMs, background: (options.config.targets ?? null) !== null })
   await app.register(reviewPlugin, options.config.review ?? defaultReviewSettings)
-  await app.register(rolloutsPlugin, { databaseUrl: migrationDatabaseUrl, engine: engineSettings })
+  await app.register(rolloutsPlugin, { databaseUrl: migrationDatabaseUrl, engine: engineSettings, eager: (options.config.targets ?? null) !== null })
   await app.register(shutdownPlugin)
   await app.register(schemaStatePlugin, {
     databaseUrl: migrationDatabaseUrl,

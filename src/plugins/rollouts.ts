@@ -5,7 +5,7 @@ import { RolloutTargetNotFoundError } from '../fleet/rollouts/errors.js'
 import { startRolloutQueue, type RolloutQueue } from '../fleet/rollouts/queue.js'
 import { backgroundStarter } from '../fleet/rollouts/starter.js'
 import { createRolloutService, type RolloutService } from '../fleet/rollouts/service.js'
-import { ensureRolloutTables } from '../fleet/rollouts/store.js'
+import { ensureRolloutTables, hasUnfinishedRollouts } from '../fleet/rollouts/store.js'
 import type { TargetSource } from '../fleet/rollouts/target-source.js'
 import { openTargetMigrator, type TargetMigratorOptions } from '../fleet/targets/connections.js'
 import { toProblem } from '../http/error-handler.js'
@@ -27,6 +27,8 @@ export interface RolloutsPluginOptions {
   readonly concurrency?: number
   /** How soon a dead replica's job goes to another: its heartbeat interval, at least 10 s. */
   readonly heartbeatSeconds?: number
+  /** A fleet is configured (TARGETS_FILE): the queue starts with the service, to work its rollouts. */
+  readonly eager: boolean
 }
 
 /** As many jobs per replica as a rollout may run at once (`maxParallel` is at most 64). */
@@ -82,7 +84,12 @@ export default fp<RolloutsPluginOptions>(async (fastify, options) => {
   }, { retryMs: 5_000, onFailed: (error) => log.warn({ err: error }, 'rollouts cannot start yet: the database does not answer; trying again') })
   fastify.decorate('rollouts', rollouts)
   // Not awaited: a database not there yet is the probes' to report, and rollouts start once it is.
-  fastify.addHook('onReady', async () => { starter.ready().catch(() => undefined) })
+  // Without a fleet, a service governing its own database alone starts no queue until a rollout
+  // is asked of it, or one under way is found at start: nothing polls for work that is not there.
+  fastify.addHook('onReady', async () => {
+    const needed = options.eager ? Promise.resolve(true) : hasUnfinishedRollouts(fastify.migrationKnex)
+    needed.then(async (start) => { if (start) await starter.ready() }).catch(() => undefined)
+  })
   fastify.addHook('onClose', async () => {
     // A start under way finishes first: the queue it made is stopped too, not left polling.
     await starter.stop()

@@ -44,6 +44,13 @@ export interface NewRollout extends Omit<RolloutRow, 'id' | 'status' | 'createdA
   readonly targets: ReadonlyArray<{ readonly name: string, readonly canary: boolean }>
 }
 
+/** Whether a rollout is still under way (queued, running or paused): its jobs need this replica's worker too. */
+export async function hasUnfinishedRollouts (knex: Knex): Promise<boolean> {
+  const { rows } = await knex.raw<{ rows: Array<{ present: boolean }> }>('SELECT to_regclass(?) IS NOT NULL AS present', [rolloutTables.rollouts])
+  if (rows[0]?.present !== true) return false
+  return (await knex(rolloutTables.rollouts).whereNull('finished_at').first('id')) !== undefined
+}
+
 export async function ensureRolloutTables (knex: Knex): Promise<void> {
   await knex.transaction(async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(?)', [rolloutDdlLockKey])

@@ -95,6 +95,8 @@ async function underLock (context: OperationContext, run: UnderLock & { lock: Lo
   await reconcileBookkeeping(context.knex, context.graph, state)
   await context.audit.update(operation, { from: state.heads, stepsTotal: plan.steps.length })
   if (!request.dryRun) {
+    const overtaken = await context.audit.closeOvertaken(operation)
+    if (overtaken > 0) context.logger.info({ overtaken }, 'closed paused operations: this one resumes their backfill')
     const backup = await context.beforeFirstStep?.({ id: operation, kind: request.kind }) ?? null
     if (backup !== null) await context.audit.update(operation, { backup })
     const to = await new PlanRunner({ context, lock: run.lock, operation, steps: plan.steps }).run(state.heads, run.steps)

@@ -204,6 +204,16 @@ export function createAuditLog (knex: Knex) {
       return updated > 0
     },
 
+    /**
+     * Called under the lock by an operation about to migrate: a paused one is overtaken, as this
+     * one resumes its backfill from the checkpoint; left paused, a resume would find nothing to do.
+     */
+    async closeOvertaken (currentId: string): Promise<number> {
+      const error: OperationError = { kind: 'overtaken', message: `operation ${currentId} took the migration on while this one was paused; it resumed the backfill from the checkpoint` }
+      return knex(table).where({ status: 'paused' }).whereNot({ id: currentId }).whereNull('finished_at')
+        .update({ status: 'failed', error: JSON.stringify(error), finished_at: knex.raw('clock_timestamp()') })
+    },
+
     /** A dry run's steps, once it is rolled back: what would have run. */
     async appendSteps (id: string, from: number, steps: readonly StepReport[]): Promise<void> {
       if (steps.length === 0) return

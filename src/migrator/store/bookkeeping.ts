@@ -156,10 +156,13 @@ const ddl = [
     IF to_regclass('knex_migrations_name') IS NULL THEN CREATE INDEX knex_migrations_name ON knex_migrations (name); END IF;
   END $$`,
   ...revisionsDigestDdl,
-  // What steps destroyed: the data in schema aip_schema_archive, one table per archive, named by id.
+  // What steps destroyed: the data in schema aip_schema_archive, one table per archive, named by
+  // id. Schema targets of one database each keep their own aip_schema_archives but share that
+  // schema, so the ids come from one sequence there: no two targets name the same archive table.
   'CREATE SCHEMA IF NOT EXISTS aip_schema_archive',
+  'CREATE SEQUENCE IF NOT EXISTS aip_schema_archive.archive_ids',
   `CREATE TABLE IF NOT EXISTS aip_schema_archives (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id bigint PRIMARY KEY DEFAULT nextval('aip_schema_archive.archive_ids'),
     operation uuid,
     revision varchar(64),
     direction varchar(4) CHECK (direction IN ('up', 'down')),

@@ -124,6 +124,24 @@ t.test('cancel ends it as failed, the rows done stay, and a later upgrade resume
   t.match(metrics, `aip_schema_backfill_rows_total{revision="backfill0002",table="items"} ${2 * rows}`, '/metrics counts the rows done')
 })
 
+t.test('a paused operation overtaken by a later upgrade is closed, not left paused: the upgrade resumes its checkpoint', async (t) => {
+  t.equal((await app.inject({ method: 'POST', url: '/migrations/downgrade', headers: bearer('admin'), payload: { target: 'backfill0001' } })).statusCode, 200)
+  await db('item_updates').delete()
+  const id = await startBackfill()
+  t.equal((await post(`/migrations/operations/${id}/pause`)).statusCode, 200)
+  await waitFor(async () => (await operation(id)).status === 'paused')
+
+  const later = await post('/migrations/upgrade', { target: 'backfill0002' })
+  t.equal(later.statusCode, 200, 'the later upgrade runs')
+  t.equal(later.json().steps[0].resumed, true, 'from the paused one\'s checkpoint')
+  const overtaken = await operation(id)
+  t.match(overtaken, { status: 'failed', error: { kind: 'overtaken', message: /took the migration on while this one was paused/ } })
+  t.notOk(backfillStep(overtaken), 'no step left in progress')
+  t.equal((await post(`/migrations/operations/${id}/resume`)).json().type, 'not-pausable', 'a resume of it is refused')
+  const { rows: [updates] } = await db.raw('SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct_ids FROM item_updates')
+  t.same(updates, { n: rows, distinct_ids: rows }, 'every row updated exactly once')
+})
+
 t.test('pause, resume and cancel of what is not a running backfill: 409 not-pausable; unknown: 404', async (t) => {
   const [done] = (await app.inject({ url: '/migrations/operations?limit=1', headers: bearer('read') })).json().operations
   for (const action of ['pause', 'resume', 'cancel']) {
