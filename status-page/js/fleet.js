@@ -11,21 +11,13 @@ function stateOf (target) {
 }
 
 /**
- * `GET /fleet`, one column per environment. Answers false when the service has no fleet (404):
- * the panel stays hidden and is not asked again.
+ * `GET /fleet`, one column per environment; the panel shows only for a fleet, not for the
+ * service's own database alone (no TARGETS_FILE), which the other panels already show.
  */
 export async function refreshFleet (panel, container) {
-  let fleet
-  try {
-    fleet = await api('/fleet?limit=500')
-  } catch (error) {
-    if (error.status === 404) {
-      panel.hidden = true
-      return false
-    }
-    throw error
-  }
-  panel.hidden = false
+  const fleet = await api('/fleet?limit=500')
+  panel.hidden = fleet.summary.total <= 1
+  if (panel.hidden) return
   const environments = new Map()
   for (const target of fleet.targets) {
     if (!environments.has(target.environment)) environments.set(target.environment, [])
@@ -41,5 +33,4 @@ export async function refreshFleet (panel, container) {
         return el('li', {}, el('strong', {}, target.name), ' ', el('span', { class: `state ${state.tone}` }, state.word),
           el('br'), el('span', { class: 'muted' }, `at ${target.current.join(', ') || 'base'} · checked `, time(target.checkedAt)))
       }))))))
-  return true
 }

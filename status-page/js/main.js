@@ -11,7 +11,7 @@ import { refreshFleet } from './fleet.js'
 const byId = (id) => document.getElementById(id)
 const page = { scope: null, current: null, plans: [], graphKey: null, selected: null, busy: false }
 
-/** A polled panel: `refresh` answers the next delay in ms, or null to stop; a failure is shown in `container`. */
+/** A polled panel: `refresh` answers the next delay in ms; a failure is shown in `container`. */
 function poller (container, refresh) {
   let timer = null
   const run = async () => {
@@ -24,7 +24,7 @@ function poller (container, refresh) {
     }
     // Two runs at once (a token given mid-poll) leave one timer, not two.
     clearTimeout(timer)
-    if (delay !== null) timer = setTimeout(run, delay)
+    timer = setTimeout(run, delay)
   }
   return run
 }
@@ -97,7 +97,8 @@ const panels = {
     })
     return 5000
   }),
-  fleet: poller(byId('fleet'), async () => (await refreshFleet(fleetPanel, byId('fleet'))) ? 15_000 : null),
+  // A tenant discovered later shows up in the panel without a reload.
+  fleet: poller(byId('fleet'), async () => { await refreshFleet(fleetPanel, byId('fleet')); return 15_000 }),
 }
 
 async function refreshAll () {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { RevisionDefinition } from '../../src/migrator/index.js'
+import type { RevisionDefinition, RevisionStep } from '../../src/migrator/index.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
@@ -9,7 +9,7 @@ interface Teardown { teardown (fn: () => unknown): void }
 export const syntheticId = (index: number): string => `s${String(index).padStart(11, '0')}`
 
 /** The i-th revision of a line, dated in line order, running `up` and `down`. */
-export function lineRevision (index: number, up: string[], down: string[], description = `revision ${index}`): RevisionDefinition {
+export function lineRevision (index: number, up: RevisionStep[], down: RevisionStep[], description = `revision ${index}`): RevisionDefinition {
   return {
     revision: syntheticId(index),
     downRevisions: index === 1 ? [] : [syntheticId(index - 1)],

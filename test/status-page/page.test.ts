@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { AxeBuilder } from '@axe-core/playwright'
 import type { Page } from 'playwright-core'
+import { parseTargetsFile } from '../../src/fleet/targets/targets-file.js'
 import type { RevisionDefinition } from '../../src/migrator/index.js'
 import { bearer, buildTestApp, tokens } from '../helpers/app.js'
 import { launchChromium, openStatusPage, pageWithErrors, screenshotDir, screenshotPanel } from '../helpers/browser.js'
@@ -58,11 +59,8 @@ t.test('the page loads with no console error, draws every revision with the head
   t.equal(await page.locator('#token-scope').textContent(), 'scope: admin')
   t.match(await page.locator('#drift').textContent(), /In sync/)
 
-  // Until the fleet branch adds GET /fleet, it answers 404 and the panel hides itself; Chromium logs that answer as a resource error.
-  const fleetAbsent = (await app.inject({ url: '/fleet', headers: bearer('read') })).statusCode === 404
-  t.equal(await page.locator('#fleet-panel').isHidden(), fleetAbsent, 'the fleet panel shows only when GET /fleet exists')
-  t.same(errors.filter((error) => !(fleetAbsent && /404 \(Not Found\)/.test(error))), [], 'no console error')
-  t.ok(errors.length <= (fleetAbsent ? 1 : 0), 'at most the one 404 of GET /fleet')
+  t.ok(await page.locator('#fleet-panel').isHidden(), 'no TARGETS_FILE: the service\'s own database alone, no fleet panel')
+  t.same(errors, [], 'no console error')
 
   const firstRender = await page.evaluate(() => performance.getEntriesByName('status-page:first-render')[0]?.duration ?? null)
   t.comment(`first render with the seed's graph: ${Math.round(firstRender ?? -1)} ms in the page, ${loadMs} ms from navigation to ready`)
@@ -240,25 +238,28 @@ t.test("a backfill's rows show beside the steps, from the contract's field names
   await page.close()
 })
 
-t.test('the fleet grid shows each environment when GET /fleet answers', async (t) => {
+t.test('the fleet grid shows each environment of a TARGETS_FILE, as GET /fleet reads the targets', async (t) => {
+  const fleetUrl = await createTestDatabase(t, 'status_fleet')
+  const targets = parseTargetsFile(`
+environments: [development, production]
+self: { name: home, environment: development }
+targets:
+  - { name: tenant-a, environment: production, url: "\${FLEET_URL}", schema: tenant_a }
+  - { name: tenant-b, environment: production, url: "postgres://postgres@127.0.0.1:1/nowhere", schema: tenant_b }
+`, { FLEET_URL: fleetUrl })
+  const fleetApp = await buildTestApp(t, fleetUrl, { instance: 'replica-fleet', targets })
+  t.equal((await fleetApp.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })).statusCode, 200, 'home at head')
+  const fleetBase = await fleetApp.listen({ host: '127.0.0.1', port: 0 })
   const { page } = await pageWithErrors(browser)
   await page.addInitScript((secret) => sessionStorage.setItem('aip-schema-token', secret), tokens.read)
-  const target = (name: string, environment: string, changes: object) => ({
-    name, environment, labels: {}, reachable: true, current: [shippedHead], upToDate: true, pending: 0, ahead: [], breaking: [], interrupted: null, inSync: true, lastOperation: null, checkedAt: new Date().toISOString(), ...changes,
-  })
-  // The fleet branch adds GET /fleet; its contract shape, answered here until it merges.
-  await page.route('**/fleet?*', (route) => route.fulfill({
-    json: {
-      summary: { total: 3, upToDate: 1, behind: 1, ahead: 0, unreachable: 1, drifted: 0 },
-      targets: [target('dev', 'development', {}), target('tenant-a', 'production', { upToDate: false, pending: 2 }), target('tenant-b', 'production', { reachable: false })],
-      nextCursor: null,
-    },
-  }))
-  await page.goto(`${baseUrl}/`)
+  await page.goto(`${fleetBase}/`)
   await page.locator('#fleet-panel').waitFor({ state: 'visible' })
+  await page.locator('#fleet .fleet-env li').nth(2).waitFor()
   const environments = await page.locator('#fleet .fleet-env').evaluateAll((elements) => elements.map((element) => [element.querySelector('h3')?.textContent, element.querySelectorAll('li').length]))
   t.same(environments, [['development', 1], ['production', 2]])
-  t.match(await page.locator('#fleet').textContent(), /tenant-a 2 pending/)
+  const pending = (await fleetApp.inject({ url: '/migrations/history', headers: bearer('read') })).json().revisions.length
+  t.match(await page.locator('#fleet').textContent(), /home up to date/)
+  t.match(await page.locator('#fleet').textContent(), new RegExp(`tenant-a ${pending} pending`), 'a schema target at base: every revision pending')
   t.match(await page.locator('#fleet').textContent(), /tenant-b unreachable/)
   await screenshotPanel(page, 'fleet-panel', 'fleet-panel')
   await page.close()

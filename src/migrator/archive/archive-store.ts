@@ -115,7 +115,7 @@ async function liveTableNamed (query: Query, schema: string, name: string): Prom
  * table or the columns are gone already: `IF EXISTS`) is no archive. The condition of a
  * `DELETE` or `UPDATE` is the revision's own frozen SQL, never a caller's string.
  */
-export async function takeArchive (query: Query, destruction: Destruction, context: ArchiveContext): Promise<Archive | null> {
+export async function takeArchive (query: Query, destruction: Destruction, context: ArchiveContext, options: { readonly keepEmpty: boolean } = { keepEmpty: true }): Promise<Archive | null> {
   const table = await liveTable(query, destruction.table)
   if (table === null) return null
   const destroyed = destruction.columns?.filter((column) => table.columns.has(column)) ?? null
@@ -133,6 +133,11 @@ export async function takeArchive (query: Query, destruction: Destruction, conte
   const where = destruction.where === null ? '' : ` WHERE ${destruction.where}`
   await query(`CREATE SCHEMA IF NOT EXISTS ${quoted(archiveSchema)}`)
   const created = await query(`CREATE TABLE ${archiveTable(id)} AS SELECT ${selected} FROM ${qualifiedName(table)}${alias}${where}`)
+  if (!options.keepEmpty && (created.rowCount ?? 0) === 0) {
+    await query(`DROP TABLE ${archiveTable(id)}`)
+    await query(`DELETE FROM ${tables.archives} WHERE id = ?`, [id])
+    return null
+  }
   for (const column of names.filter((name) => table.ownTypes.has(name))) {
     await query(`COMMENT ON COLUMN ${archiveTable(id)}.${quoted(column)} IS ${literal(table.columns.get(column) ?? 'text')}`)
   }

@@ -47,7 +47,12 @@ const patterns = {
 } as const
 
 /** Clauses after which the rows a statement touches are not a plain `WHERE`: the whole table is archived. */
-const unclear = /\b(?:FROM|USING|RETURNING|WITH)\b/i
+const unclearClause = /\b(?:FROM|USING|RETURNING|WITH)\b/i
+
+/** `IS [NOT] DISTINCT FROM` is a comparison, not a clause: a backfill's predicate is often one. */
+function unclear (text: string): boolean {
+  return unclearClause.test(stripStrings(text).replace(/\bDISTINCT\s+FROM\b/gi, 'DISTINCT'))
+}
 
 export function archivingOf (sql: string): StatementArchiving {
   const optOut = patterns.optOut.exec(sql)?.[1]?.trim() ?? null
@@ -101,7 +106,7 @@ function update (table: string, alias: string | null, rest: string): Destruction
   const where = /\bWHERE\b/i.exec(rest)
   const assignments = where === null ? rest : rest.slice(0, where.index)
   const condition = where === null ? null : rest.slice(where.index + where[0].length).trim()
-  if (unclear.test(assignments) || (condition !== null && unclear.test(stripStrings(condition)))) return whole('update', table)
+  if (unclear(assignments) || (condition !== null && unclear(condition))) return whole('update', table)
   const columns = splitTopLevel(assignments).flatMap((assignment) => {
     const target = assignment.slice(0, assignment.indexOf('=')).trim()
     const list = target.startsWith('(') ? splitTopLevel(target.slice(1, -1)) : [target]
@@ -114,7 +119,7 @@ function deleted (table: string, alias: string | null, rest: string): Destructio
   const trimmed = rest.trim()
   if (trimmed === '') return { ...whole('delete', table), alias: alias === null ? null : unquote(alias) }
   const where = /^WHERE\b/i.exec(trimmed)
-  if (where === null || unclear.test(stripStrings(trimmed))) return whole('delete', table)
+  if (where === null || unclear(trimmed)) return whole('delete', table)
   return { kind: 'delete', table, columns: null, where: trimmed.slice(where[0].length).trim(), alias: alias === null ? null : unquote(alias) }
 }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { onSession, type Query } from '../archive/archive-store.js'
 import { archivingOf } from '../archive/destruction.js'
-import { archiveBeforeStatement, restoreAfterStatement, stepArchivingContext } from '../archive/step-archiving.js'
+import { archiveBeforeBackfill, archiveBeforeStatement, restoreAfterStatement, stepArchivingContext } from '../archive/step-archiving.js'
 import { BackfillStoppedError, ShuttingDownError } from '../errors.js'
 import type { BackfillProgress } from '../observer.js'
 import { backfillText, isBackfill, stepsOf, type Revision } from '../revision.js'
@@ -66,6 +66,7 @@ export async function runOnlineRevision (knex: Knex, run: OnlineRun): Promise<St
     for (const [index, statement] of stepsOf(run.revision, run.step.direction).entries()) {
       if (isBackfill(statement)) {
         sql.push(backfillText(statement.backfill))
+        await inTransaction(query, async () => archiveBeforeBackfill(query, statement.backfill, archivingContext))
         const outcome = await runBackfill(knex, { ...run, backfill: statement.backfill, revision: run.revision.revision, index, statementTimeoutMs: run.timeouts.statementTimeoutMs, onProgress: run.onBackfillProgress })
         rowsDone = (rowsDone ?? 0) + outcome.rowsDone
         continue

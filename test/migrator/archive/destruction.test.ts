@@ -20,6 +20,8 @@ t.test('UPDATE: the SET columns of the rows its WHERE matches; unclear rows arch
   t.same(archivingOf("UPDATE ONLY runs r SET (a, \"B\") = (1, 2), c = 'x, y' WHERE r.id < 10 AND note = 'from'").destroys,
     [{ kind: 'update', table: 'runs', columns: ['a', 'B', 'c'], where: "r.id < 10 AND note = 'from'", alias: 'r' }])
   t.same(archivingOf('UPDATE runs SET a = 1').destroys[0]?.where, null, 'every row')
+  t.same(archivingOf("UPDATE runs SET t = m ->> 'k' WHERE t IS NOT DISTINCT FROM NULL OR t IS DISTINCT FROM m ->> 'k'").destroys[0]?.columns, ['t'],
+    'IS DISTINCT FROM compares: still the SET columns of a plain WHERE')
   t.same(archivingOf('UPDATE runs SET a = o.a FROM other o WHERE o.id = runs.id').destroys,
     [{ kind: 'update', table: 'runs', columns: null, where: null, alias: null }], 'a FROM clause: whole rows of every row')
 })

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { ArchiveConflictError, ArchiveNotFoundError, loadRevisions, RevisionGraph, SchemaMigrator, type RevisionDefinition } from '../../../src/migrator/index.js'
+import { ArchiveConflictError, ArchiveNotFoundError, loadRevisions, RevisionGraph, SchemaMigrator, type RevisionDefinition, type RevisionStep } from '../../../src/migrator/index.js'
 import { createTestDatabase, testKnex } from '../../helpers/database.js'
 import { lineRevision, revisionsDir } from '../../helpers/synthetic-revisions.js'
 
@@ -52,7 +52,7 @@ t.test("the seed's c3d4e5f6g7h8: downgrade -1 archives every fitted transformer,
   t.not(after?.restoredAt, null, 'the archive is marked restored')
 })
 
-const notes = (index: number, up: string[], down: string[], extra: Partial<RevisionDefinition> = {}): RevisionDefinition => ({ ...lineRevision(index, up, down), ...extra })
+const notes = (index: number, up: RevisionStep[], down: RevisionStep[], extra: Partial<RevisionDefinition> = {}): RevisionDefinition => ({ ...lineRevision(index, up, down), ...extra })
 const createNotes = 'CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL, tag text)'
 
 t.test('a revision dropping a table and its downgrade: every row comes back, the sequence past them', async (t) => {
@@ -89,6 +89,22 @@ t.test('a table with an enum column and its enum dropped in one revision: the dr
   await migrator.downgrade({ target: 's00000000001', actor: 'test' })
   t.same((await knex.raw('SELECT id, mood::text, moods::text FROM people ORDER BY id')).rows, before, 'every row, its labels as they were')
   t.equal((await knex.raw('SELECT pg_typeof(mood)::text AS type FROM people LIMIT 1')).rows[0].type, 'mood')
+})
+
+t.test('a backfill that overwrites values archives the non-null ones first; filling in nulls archives nothing; restore puts them back', async (t) => {
+  const migrator = await engine(t, [
+    notes(1, [createNotes, "INSERT INTO notes (body, tag) SELECT 'note ' || i, CASE WHEN i <= 30 THEN 'old ' || i END FROM generate_series(1, 100) AS i"], ['DROP TABLE notes']),
+    notes(2, [{ backfill: { table: 'notes', set: "tag = 'new'", where: "tag IS DISTINCT FROM 'new'", batchSize: 7 } }], []),
+    notes(3, ['ALTER TABLE notes ADD COLUMN mood text', { backfill: { table: 'notes', set: "mood = 'calm'", where: 'mood IS NULL' } }], []),
+  ])
+  await migrator.upgrade({ target: 'head', actor: 'test' })
+  t.equal(Number((await knex.raw("SELECT count(*) FROM notes WHERE tag = 'new'")).rows[0].count), 100, 'the backfill ran over every row')
+  const archive = (await migrator.archives()).find((found) => found.kind === 'update')
+  t.match(archive, { table: 'notes', columns: ['tag'], keyColumns: ['id'], rows: 30, revision: 's00000000002' }, 'the 30 values it overwrote, not the 70 nulls it filled in')
+  t.equal((await migrator.archives()).filter((found) => found.kind === 'update').length, 1, 'none for the backfill that only filled in a new column')
+  t.equal(await migrator.restoreArchive(archive!.id), 30)
+  const { rows } = await knex.raw<{ rows: Array<{ id: number, tag: string }> }>("SELECT id, tag FROM notes WHERE tag <> 'new' ORDER BY id")
+  t.same(rows, Array.from({ length: 30 }, (_, index) => ({ id: index + 1, tag: `old ${index + 1}` })), 'the prior values are back')
 })
 
 t.test('an UPDATE archives the prior values of the rows it matches; restore puts them back', async (t) => {
