@@ -36,10 +36,13 @@ export interface RolloutQueue extends JobSender {
 
 export async function startRolloutQueue (options: RolloutQueueOptions): Promise<RolloutQueue> {
   // Its own small pool: polling and heartbeats never wait behind the API's queries.
-  const boss = new PgBoss({ connectionString: options.connectionString, schema: rolloutQueueSchema, max: 3, application_name: 'aip-schema rollouts' })
+  const heartbeatSeconds = options.heartbeatSeconds ?? 10
+  // The supervisor is what hands a silent worker's job on; its default pass, once a minute,
+  // would leave a dead replica's targets waiting six heartbeats.
+  const boss = new PgBoss({ connectionString: options.connectionString, schema: rolloutQueueSchema, max: 3, application_name: 'aip-schema rollouts', superviseIntervalSeconds: heartbeatSeconds })
   boss.on('error', options.onError)
   await boss.start()
-  await boss.createQueue(queueName, { heartbeatSeconds: options.heartbeatSeconds ?? 10, retryLimit: 100, retryDelay: 1, expireInSeconds: 24 * 3600 })
+  await boss.createQueue(queueName, { heartbeatSeconds, retryLimit: 100, retryDelay: 1, expireInSeconds: 24 * 3600 })
   return {
     async enqueue (trx, job) {
       await boss.send(queueName, { ...job }, { db: fromKnex(trx) })
