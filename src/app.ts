@@ -121,6 +121,13 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     beforeFirstStep: options.config.backup === undefined ? undefined : backupBeforeFirstStep(options.config.backup, migrationDatabaseUrl),
   })
   await app.register(archivesPlugin)
+  await app.register(schemaStatePlugin, {
+    databaseUrl: migrationDatabaseUrl,
+    instance,
+    refreshMs: limits.schemaStateRefreshMs,
+    acquireTimeoutMs: limits.poolAcquireTimeoutMs,
+    statementTimeoutMs: limits.statementTimeoutMs,
+  })
   await app.register(targetsPlugin, {
     file: options.config.targets ?? null,
     self: { url: options.databaseUrl, migrationUrl: options.migrationDatabaseUrl ?? null },
@@ -129,13 +136,6 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(reviewPlugin, options.config.review ?? defaultReviewSettings)
   await app.register(rolloutsPlugin, { databaseUrl: migrationDatabaseUrl, engine: engineSettings, eager: (options.config.targets ?? null) !== null })
   await app.register(shutdownPlugin)
-  await app.register(schemaStatePlugin, {
-    databaseUrl: migrationDatabaseUrl,
-    instance,
-    refreshMs: limits.schemaStateRefreshMs,
-    acquireTimeoutMs: limits.poolAcquireTimeoutMs,
-    statementTimeoutMs: limits.statementTimeoutMs,
-  })
   await app.register(replicasPlugin, { instance, version: options.version ?? packageVersion(), heartbeatMs: limits.replicaHeartbeatMs })
   await app.register(authPlugin, options.config.auth)
 

@@ -24,6 +24,12 @@ export default fp<FleetPluginOptions>(async (fastify, options) => {
   const log = fastify.log.child({ component: 'fleet' })
   const fleet = new FleetCache({ registry: fastify.targets, graph: fastify.migrator.graph, logger: log, refreshMs: options.refreshMs, concurrency: options.concurrency, background: options.background })
   fastify.targets.onChange(() => fleet.sync())
+  // The service's own database moved (an upgrade here or on another replica): its row is read
+  // again now, not at the next sweep, so the fleet view agrees with /migrations/current.
+  fastify.schemaState.onNewHeads(() => {
+    const self = fastify.targets.list().find((target) => target.source === 'self')
+    if (self !== undefined) fleet.invalidate(self.name).catch(() => undefined)
+  })
   fastify.metricsRegistry.registerMetric(new Gauge({
     name: 'aip_schema_fleet_targets',
     help: 'Targets by state (up-to-date, behind, ahead, unreachable, unchecked), as the fleet cache last read them',
@@ -36,4 +42,4 @@ export default fp<FleetPluginOptions>(async (fastify, options) => {
   fastify.decorate('fleet', fleet)
   fastify.addHook('onReady', async () => { fleet.start() })
   fastify.addHook('onClose', async () => { await fleet.close() })
-}, { name: 'fleet', dependencies: ['targets', 'migrator', 'metrics'] })
+}, { name: 'fleet', dependencies: ['targets', 'migrator', 'metrics', 'schema-state'] })

@@ -28,6 +28,7 @@ export class SchemaStateCache {
   private lastReadMs = 0
   private lastReadEnded = 0
   private pendingChange: NodeJS.Timeout | null = null
+  private readonly headsListeners: Array<(heads: readonly string[]) => void> = []
 
   constructor (options: SchemaStateCacheOptions) {
     this.options = options
@@ -35,6 +36,11 @@ export class SchemaStateCache {
 
   get current (): SchemaStateSnapshot {
     return this.snapshot
+  }
+
+  /** Told of the first read's heads, then each time a read finds others (a migration here or on another replica). */
+  onNewHeads (listener: (heads: readonly string[]) => void): void {
+    this.headsListeners.push(listener)
   }
 
   /** How many times the database was read: what a probe must not add to. */
@@ -89,7 +95,9 @@ export class SchemaStateCache {
     this.readCount += 1
     const started = performance.now()
     const reading = this.options.read().then((state) => {
+      const before = this.snapshot.state?.heads
       this.snapshot = { reachable: true, state }
+      if (before?.join() !== state.heads.join()) for (const listener of this.headsListeners) listener(state.heads)
       return state
     }, (error: unknown) => {
       this.snapshot = { reachable: false, state: this.snapshot.state }

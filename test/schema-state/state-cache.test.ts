@@ -82,3 +82,16 @@ t.test('changes notified faster than reads are read at a bounded rate, and the l
   // The read of the last change may start before the burst's last tick ends, on a busy machine.
   t.equal(seen.filter((at) => at === 100).length, 1, 'once')
 })
+
+t.test('onNewHeads: told of the first read\'s heads, then when a read finds others, never of the same heads again', async (t) => {
+  let next = stateAt('a')
+  const cache = new SchemaStateCache({ read: async () => next })
+  const told: string[][] = []
+  cache.onNewHeads((heads) => told.push([...heads]))
+  await cache.refresh()
+  await cache.refresh()
+  t.same(told, [['a']], 'the first read; an unchanged one says nothing')
+  next = stateAt('b', 'c')
+  await cache.refresh()
+  t.same(told, [['a'], ['b', 'c']])
+})
