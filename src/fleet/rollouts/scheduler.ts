@@ -12,6 +12,8 @@ export interface SchedulerTarget {
   readonly name: string
   readonly status: TargetStatus
   readonly canary: boolean
+  /** Why it failed; a `plan-stale` target (its pending steps are not the approved plan's) fails alone. */
+  readonly problem?: { readonly type?: unknown } | null
 }
 
 export interface SchedulerRollout {
@@ -32,6 +34,15 @@ export const finishedStatuses: readonly RolloutStatus[] = ['succeeded', 'failed'
 
 const failedStatuses: readonly TargetStatus[] = ['failed', 'unreachable']
 
+/**
+ * A failure that says something of the rollout: it stops it (`stop`), counts toward
+ * `maxFailures`, and a canary's ends it. A target whose steps are not the plan's says only that
+ * this target moved since the plan was made: it fails, the rollout ends failed, the others go on.
+ */
+function counts (target: SchedulerTarget): boolean {
+  return failedStatuses.includes(target.status) && target.problem?.type !== 'plan-stale'
+}
+
 /** `canary` as asked (`2`, `"10%"`) to a number of targets out of `total`; a percentage rounds up. */
 export function canaryCount (canary: number | string, total: number): number {
   if (typeof canary === 'number') return Math.min(Math.max(0, Math.floor(canary)), total)
@@ -45,14 +56,15 @@ export function nextStep (rollout: SchedulerRollout, targets: readonly Scheduler
   if (finishedStatuses.includes(rollout.status)) return { start: [], status: rollout.status }
   const running = targets.filter((target) => target.status === 'running').length
   const pending = targets.filter((target) => target.status === 'pending')
-  const failed = targets.filter((target) => failedStatuses.includes(target.status)).length
+  const failed = targets.filter(counts).length
+  const anyFailed = targets.some((target) => failedStatuses.includes(target.status))
   const settled = (status: RolloutStatus): Decision => ({ start: [], status: running > 0 ? 'running' : status })
 
   // Paused: nothing new starts, whatever runs finishes; resume picks up from the rows.
   if (rollout.status === 'paused') return { start: [], status: 'paused' }
 
   const canaries = targets.filter((target) => target.canary)
-  const canaryFailed = canaries.some((target) => failedStatuses.includes(target.status))
+  const canaryFailed = canaries.some(counts)
   if (canaryFailed) return settled('failed')
   const canariesLeft = canaries.filter((target) => target.status === 'pending' || target.status === 'running')
   if (canariesLeft.length > 0) {
@@ -62,7 +74,7 @@ export function nextStep (rollout: SchedulerRollout, targets: readonly Scheduler
 
   const stopped = rollout.onError === 'stop' && failed > rollout.maxFailures
   if (stopped) return settled('failed')
-  if (pending.length === 0) return settled(failed > 0 ? 'failed' : 'succeeded')
+  if (pending.length === 0) return settled(anyFailed ? 'failed' : 'succeeded')
   const start = pending.slice(0, Math.max(0, rollout.maxParallel - running))
   return { start: start.map((target) => target.name), status: 'running' }
 }

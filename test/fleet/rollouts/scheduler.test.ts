@@ -35,6 +35,15 @@ t.test('stop: no new target once more than maxFailures failed; running ones fini
   t.same(nextStep(rollout({ maxFailures: 1 }), targets(['succeeded', 'failed', 'succeeded', 'pending'])), { start: ['t3'], status: 'running' }, 'one failure is within maxFailures 1')
 })
 
+t.test('a plan-stale target fails alone: it neither stops the rollout nor counts toward maxFailures, even as the canary', async (t) => {
+  const stale = { type: 'plan-stale' }
+  const withProblems = (list: SchedulerTarget[], problems: Record<string, object>) => list.map((target) => ({ ...target, problem: problems[target.name] ?? null }))
+  t.same(nextStep(rollout(), withProblems(targets(['failed', 'pending', 'pending']), { t0: stale })), { start: ['t1', 't2'], status: 'running' }, 'a stale canary')
+  t.same(nextStep(rollout(), withProblems(targets(['succeeded', 'failed', 'pending'], 1), { t1: stale })), { start: ['t2'], status: 'running' })
+  t.same(nextStep(rollout(), withProblems(targets(['succeeded', 'failed', 'succeeded']), { t1: stale })), { start: [], status: 'failed' }, 'the rollout still ends failed')
+  t.same(nextStep(rollout(), withProblems(targets(['succeeded', 'failed', 'pending']), { t1: { type: 'migration-failed' } })), { start: [], status: 'failed' }, 'another failure stops it')
+})
+
 t.test('continue: every target runs, and the rollout failed if any did', async (t) => {
   t.same(nextStep(rollout({ onError: 'continue' }), targets(['succeeded', 'failed', 'failed', 'pending'])), { start: ['t3'], status: 'running' })
   t.same(nextStep(rollout({ onError: 'continue' }), targets(['succeeded', 'failed', 'succeeded'])), { start: [], status: 'failed' })

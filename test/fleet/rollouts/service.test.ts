@@ -1,6 +1,8 @@
 import t from 'tap'
 import pg from 'pg'
 import { ApprovalRequiredError } from '../../../src/review/errors.js'
+import { createReviewService } from '../../../src/review/service.js'
+import { defaultReviewSettings } from '../../../src/review/types.js'
 import { NoTargetsError, NotPromotedError, RolloutNotFoundError, RolloutTargetNotFoundError, RolloutTransitionError } from '../../../src/fleet/rollouts/errors.js'
 import type { RolloutRequest } from '../../../src/fleet/rollouts/service.js'
 import { loadRevisions, RevisionGraph } from '../../../src/migrator/index.js'
@@ -175,4 +177,27 @@ t.test('promotion: refused while an earlier environment is behind; an admin may 
   t.equal((await settled(staged.service, (await staged.service.create(ask({ environment: 'development' }), migrate)).id)).status, 'succeeded')
   const promoted = await settled(staged.service, (await staged.service.create(ask({ environment: 'production', targets: ['prod1'] }), migrate)).id)
   t.equal(promoted.status, 'succeeded', 'allowed once development is at head')
+})
+
+t.test('with an approved plan, a target whose pending steps are not the plan\'s fails plan-stale alone; the others go on', async (t) => {
+  const planned = await targets('production', ['plan0', 'plan-moved', 'plan2'])
+  all.push(...planned)
+  // Development is at head, past `first`: promotion to `first` is an admin's override.
+  const moved = await settled(service, (await service.create(ask({ targets: ['plan-moved'], target: first, canary: 0, override: { reason: 'arranging the test' } }), admin)).id)
+  t.equal(moved.status, 'succeeded', 'one target moved past base since: two steps pending, the plan has three')
+  // The plan is made against the service's own database, at base.
+  const review = createReviewService(knex, graph, { ...defaultReviewSettings, approvalRequired: true })
+  const plan = await review.plan({ target: 'head', direction: 'upgrade' }, { actor: 'migrate', token: null })
+  await review.approve(plan.id, { actor: 'admin', token: null }, { fourEyes: false })
+
+  const gated = await rolloutHarness(t, { knex, databaseUrl: url, graph, environments, targets: all, lock, review: { approvalRequired: true } })
+  const done = await settled(gated.service, (await gated.service.create(ask({ targets: ['plan0', 'plan-moved', 'plan2'], planId: plan.id }), migrate)).id)
+  t.equal(done.status, 'failed', 'the rollout ends failed')
+  t.match(done.targets, [
+    { name: 'plan0', status: 'succeeded' },
+    { name: 'plan-moved', status: 'failed', problem: { type: 'plan-stale' } },
+    { name: 'plan2', status: 'succeeded' },
+  ], 'the stale target failed; the one after it still ran, onError stop notwithstanding')
+  t.same(await heads(planned[1]?.schema as string), [first], 'the stale target did not move')
+  t.same(await heads(planned[2]?.schema as string), [head])
 })
