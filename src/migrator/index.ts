@@ -30,3 +30,4 @@ export { archivingOf, type ArchiveKind, type Destruction, type StatementArchivin
 export { pinnedDigest, preparedOnPool, recordNoOpUpgrade, type NoOpUpgradeEntry } from './store/no-op-upgrade.js'
 export { readDatabaseState, type AppliedRevision, type DatabaseState, type InterruptedRevision } from './store/state.js'
 export { versionChannel } from './store/version-channel.js'
+export { nameList, splitTopLevel, unquote, withoutComments } from './sql-text.js'

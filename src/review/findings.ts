@@ -1,6 +1,7 @@
 import type { LiveFacts, TableFacts } from './live-facts.js'
 import type { SquawkViolation } from './squawk.js'
-import { blocks, unquote, type Destructive, type StatementFacts, type TableTarget } from './statements.js'
+import { unquote } from '../migrator/index.js'
+import { blocks, type Destructive, type StatementFacts, type TableTarget } from './statements.js'
 import type { Finding, Severity } from './types.js'
 import { isNarrowing } from './types-narrowing.js'
 

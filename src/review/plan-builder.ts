@@ -3,7 +3,8 @@ import { parsedTarget, planFor, type PlanStep, readDatabaseState, type RevisionG
 import { statementFindings } from './findings.js'
 import { readLiveFacts, type ColumnRef } from './live-facts.js'
 import { excludedRules, runSquawk, squawkVersion, type SquawkViolation } from './squawk.js'
-import { analyseStatement, unquote, type StatementFacts } from './statements.js'
+import { unquote } from '../migrator/index.js'
+import { analyseStatement, type StatementFacts } from './statements.js'
 import { archiveFindings, estimateArchives } from './archive-estimates.js'
 import { defaultReviewSettings, type MigrationPlan, type PlanStepReview } from './types.js'
 

@@ -1,3 +1,5 @@
+import { nameList, splitTopLevel, unquote, withoutComments } from '../migrator/index.js'
+
 /**
  * What a statement does to the tables it names, read from its text: Squawk knows the rules but
  * not which table a statement takes which lock on, and the live facts are looked up by table.
@@ -78,12 +80,12 @@ export function analyseStatement (sql: string): StatementFacts {
   match = patterns.dropIndex.exec(text)
   if (match !== null) {
     const lock = match[1] === undefined ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE'
-    return { opaque, creates: [], targets: names(match[2] as string).map((table) => ({ table, isIndex: true, lock, destructive: [] })) }
+    return { opaque, creates: [], targets: nameList(match[2] as string).map((table) => ({ table, isIndex: true, lock, destructive: [] })) }
   }
   match = patterns.dropTable.exec(text)
-  if (match !== null) return { opaque, creates: [], targets: names(match[1] as string).map((table) => ({ table, isIndex: false, lock: 'ACCESS EXCLUSIVE', destructive: [{ kind: 'drop-table' }] })) }
+  if (match !== null) return { opaque, creates: [], targets: nameList(match[1] as string).map((table) => ({ table, isIndex: false, lock: 'ACCESS EXCLUSIVE', destructive: [{ kind: 'drop-table' }] })) }
   match = patterns.truncate.exec(text)
-  if (match !== null) return { opaque, creates: [], targets: names(match[1] as string).map((table) => ({ table, isIndex: false, lock: 'ACCESS EXCLUSIVE', destructive: [{ kind: 'truncate' }] })) }
+  if (match !== null) return { opaque, creates: [], targets: nameList(match[1] as string).map((table) => ({ table, isIndex: false, lock: 'ACCESS EXCLUSIVE', destructive: [{ kind: 'truncate' }] })) }
   match = patterns.alterTable.exec(text)
   if (match !== null) return { opaque, creates: [], targets: [alterTable(match[1] as string, match[2] as string)] }
   match = patterns.rewrite.exec(text)
@@ -122,41 +124,4 @@ function actionLock (action: string): LockLevel {
   if (/^ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY\b/i.test(action)) return 'SHARE ROW EXCLUSIVE'
   if (/^(?:ENABLE|DISABLE)\s+TRIGGER\b/i.test(action)) return 'SHARE ROW EXCLUSIVE'
   return 'ACCESS EXCLUSIVE'
-}
-
-/** Commas outside parentheses and quotes separate `ALTER TABLE` actions and `DROP` lists. */
-function splitTopLevel (text: string): string[] {
-  const parts: string[] = []
-  let depth = 0
-  let quote: string | null = null
-  let start = 0
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index]
-    if (quote !== null) {
-      if (char === quote) quote = null
-    } else if (char === '\'' || char === '"') {
-      quote = char
-    } else if (char === '(') {
-      depth++
-    } else if (char === ')') {
-      depth--
-    } else if (char === ',' && depth === 0) {
-      parts.push(text.slice(start, index).trim())
-      start = index + 1
-    }
-  }
-  parts.push(text.slice(start).trim())
-  return parts.filter((part) => part !== '')
-}
-
-function names (list: string): string[] {
-  return splitTopLevel(list).map((name) => name.replace(/\s*\.\s*/g, '.'))
-}
-
-export function unquote (name: string): string {
-  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase()
-}
-
-function withoutComments (sql: string): string {
-  return sql.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/--[^\n]*/g, ' ')
 }

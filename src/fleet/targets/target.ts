@@ -1,14 +1,7 @@
-/** One database (or one schema of one) the service governs beside, or as, its own. */
-export interface FleetTarget {
-  readonly name: string
-  readonly environment: string
-  readonly labels: Readonly<Record<string, string>>
-  /** Tenant-per-schema: the revisions, `alembic_version` and the bookkeeping live in it; null: the database's default (public). */
-  readonly schema: string | null
-  /** The real URL with its credentials: never in an answer, a log line or a metric. */
-  readonly url: string
-  /** A direct connection for migrations, as MIGRATION_DATABASE_URL; null: `url`. */
-  readonly migrationUrl: string | null
+import type { DeclaredTarget } from './targets-file.js'
+
+/** One database (or one schema of one) the service governs beside, or as, its own: as declared, and where it came from. */
+export interface FleetTarget extends DeclaredTarget {
   readonly source: 'self' | 'file' | 'discovered'
 }
 

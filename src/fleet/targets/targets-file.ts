@@ -7,8 +7,11 @@ export interface DeclaredTarget {
   readonly name: string
   readonly environment: string
   readonly labels: Readonly<Record<string, string>>
+  /** Tenant-per-schema: the revisions, `alembic_version` and the bookkeeping live in it; null: the database's default (public). */
   readonly schema: string | null
+  /** The real URL with its credentials: never in an answer, a log line or a metric. */
   readonly url: string
+  /** A direct connection for migrations, as MIGRATION_DATABASE_URL; null: `url`. */
   readonly migrationUrl: string | null
 }
 

@@ -5,6 +5,8 @@
  * `RETURNING` clause) archives the whole table; a DO block or dynamic SQL (`EXECUTE`) is opaque
  * and archives nothing: the plan's `opaque-statement` finding names it for a reviewer.
  */
+import { nameList, normalisedName, splitTopLevel, unquote, withoutComments } from '../sql-text.js'
+
 export type ArchiveKind = 'drop-table' | 'truncate' | 'drop-column' | 'type-change' | 'update' | 'delete'
 
 export interface Destruction {
@@ -60,17 +62,17 @@ export function archivingOf (sql: string): StatementArchiving {
   const facts = { optOut: optOut === '' ? null : optOut, optedOut: optOut !== null }
   if (/^DO\b/i.test(text) || /\bEXECUTE\b/i.test(text)) return result([], {}, facts)
   let match = patterns.createTable.exec(text)
-  if (match !== null) return result([], { tables: [normalised(match[1] as string)] }, facts)
+  if (match !== null) return result([], { tables: [normalisedName(match[1] as string)] }, facts)
   match = patterns.dropTable.exec(text)
-  if (match !== null) return result(names(match[1] as string).map((table) => whole('drop-table', table)), {}, facts)
+  if (match !== null) return result(nameList(match[1] as string).map((table) => whole('drop-table', table)), {}, facts)
   match = patterns.truncate.exec(text)
-  if (match !== null) return result(names(match[1] as string).map((table) => whole('truncate', table)), {}, facts)
+  if (match !== null) return result(nameList(match[1] as string).map((table) => whole('truncate', table)), {}, facts)
   match = patterns.alterTable.exec(text)
-  if (match !== null) return alterTable(normalised(match[1] as string), match[2] as string, facts)
+  if (match !== null) return alterTable(normalisedName(match[1] as string), match[2] as string, facts)
   match = patterns.update.exec(text)
-  if (match !== null) return result([update(normalised(match[1] as string), match[2] ?? null, match[3] as string)], {}, facts)
+  if (match !== null) return result([update(normalisedName(match[1] as string), match[2] ?? null, match[3] as string)], {}, facts)
   match = patterns.delete.exec(text)
-  if (match !== null) return result([deleted(normalised(match[1] as string), match[2] ?? null, match[3] as string)], {}, facts)
+  if (match !== null) return result([deleted(normalisedName(match[1] as string), match[2] ?? null, match[3] as string)], {}, facts)
   return result([], {}, facts)
 }
 
@@ -123,48 +125,7 @@ function deleted (table: string, alias: string | null, rest: string): Destructio
   return { kind: 'delete', table, columns: null, where: trimmed.slice(where[0].length).trim(), alias: alias === null ? null : unquote(alias) }
 }
 
-/** Commas outside parentheses and quotes separate `ALTER TABLE` actions, `SET` assignments and lists. */
-function splitTopLevel (text: string): string[] {
-  const parts: string[] = []
-  let depth = 0
-  let quote: string | null = null
-  let start = 0
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index]
-    if (quote !== null) {
-      if (char === quote) quote = null
-    } else if (char === '\'' || char === '"') {
-      quote = char
-    } else if (char === '(') {
-      depth++
-    } else if (char === ')') {
-      depth--
-    } else if (char === ',' && depth === 0) {
-      parts.push(text.slice(start, index).trim())
-      start = index + 1
-    }
-  }
-  parts.push(text.slice(start).trim())
-  return parts.filter((part) => part !== '')
-}
-
-function names (list: string): string[] {
-  return splitTopLevel(list).map(normalised)
-}
-
-function normalised (name: string): string {
-  return name.replace(/\s*\.\s*/g, '.')
-}
-
-function unquote (name: string): string {
-  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase()
-}
-
 /** String literals cannot hold a clause: `WHERE note = 'from'` is a plain condition. */
 function stripStrings (text: string): string {
   return text.replace(/'(?:[^']|'')*'/g, "''")
-}
-
-function withoutComments (sql: string): string {
-  return sql.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/--[^\n]*/g, ' ')
 }
