@@ -4,6 +4,7 @@ import type { BackupEntry } from '../backup/backups.js'
 import type { ArchiveListSchema, RestoredArchiveSchema } from '../schemas/archives.js'
 import type { PlanSchema } from '../schemas/plans.js'
 import type { FleetSchema, TargetListSchema } from '../schemas/fleet.js'
+import type { RolloutBodySchema, RolloutSchema } from '../schemas/rollouts.js'
 
 export type SchemaStatus = Static<typeof SchemaStatusSchema>
 export type Heads = Static<typeof HeadsSchema>
@@ -17,6 +18,9 @@ export type ArchiveList = Static<typeof ArchiveListSchema>
 export type RestoredArchive = Static<typeof RestoredArchiveSchema>
 export type TargetList = Static<typeof TargetListSchema>
 export type Fleet = Static<typeof FleetSchema>
+export type Rollout = Static<typeof RolloutSchema>
+export type RolloutBody = Static<typeof RolloutBodySchema>
+export type RolloutAction = 'pause' | 'resume' | 'cancel' | 'retry'
 
 /** `--env` and each `--label k:v`; every target that matches, on one page. */
 export interface FleetFilter {
@@ -52,6 +56,11 @@ export interface SchemaApi {
   targets (): Promise<TargetList>
   /** Every matching target's status (`GET /fleet`, all pages); directly, each target read now. */
   fleet (filter: FleetFilter): Promise<Fleet>
+  /** Rollouts live in the running service, whose queue does their work: through `--url` only. */
+  createRollout (body: RolloutBody): Promise<Rollout>
+  rollout (id: string): Promise<Rollout>
+  rolloutAction (id: string, action: RolloutAction): Promise<Rollout>
+  skipRolloutTarget (id: string, target: string): Promise<Rollout>
   close (): Promise<void>
 }
 

@@ -13,6 +13,8 @@ export interface VerbContext {
   readonly databaseUrl: () => Promise<string>
   /** A line for the person watching, on stderr while the verb runs; dropped under `--json`. */
   readonly note: (line: string) => void
+  /** Whether `api()` is a running service (`--url`), not the database itself. */
+  readonly remote: boolean
 }
 
 export interface VerbOutput {
@@ -158,6 +160,11 @@ export const commands: Record<VerbName, Command> = {
       text: text + lines(notes.map((note) => `note: ${note}`)),
       exitCode: ok ? 0 : 1,
     }
+  },
+
+  async rollout (context) {
+    const { rolloutVerb } = await import('./rollout.js')
+    return rolloutVerb(context)
   },
 
   async test (context) {

@@ -90,10 +90,19 @@ export async function openDirect (options: DirectOptions): Promise<SchemaApi> {
     },
     targets: async () => (await import('./fleet-direct.js')).directTargets(options),
     fleet: async (filter) => (await import('./fleet-direct.js')).directFleet(graph, options, filter),
+    createRollout: async () => { throw serviceOnly() },
+    rollout: async () => { throw serviceOnly() },
+    rolloutAction: async () => { throw serviceOnly() },
+    skipRolloutTarget: async () => { throw serviceOnly() },
     close: async () => {
       if (opened !== null) await (await opened).knex.destroy()
     },
   }
+}
+
+/** A rollout's jobs run on the service's queue, across its replicas: no process of the command line's own can run one. */
+function serviceOnly (): CliFailure {
+  return new CliFailure({ type: 'service-only', detail: 'rollouts run in the service, whose replicas work their queue: give the running service with --url (token from AIP_SCHEMA_TOKEN)' })
 }
 
 /** The engine tells each step as it starts: that is the progress shown. */

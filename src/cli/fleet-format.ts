@@ -1,4 +1,4 @@
-import type { Fleet, TargetList } from './api.js'
+import type { Fleet, Rollout, TargetList } from './api.js'
 
 /** Columns padded to their widest cell; the last one left ragged. */
 function table (header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
@@ -31,4 +31,41 @@ export function fleetTable (fleet: Fleet): string {
   const { total, upToDate, behind, ahead, unreachable } = fleet.summary
   return table(['NAME', 'ENVIRONMENT', 'CURRENT', 'STATE', 'AHEAD', 'INTERRUPTED', 'LAST OPERATION', 'LABELS'], rows) +
     `${total} targets: ${upToDate} up to date, ${behind} behind, ${ahead} ahead, ${unreachable} unreachable\n`
+}
+
+type RolloutTargetRow = Rollout['targets'][number]
+
+function revisionsOf (revisions: readonly string[] | null): string {
+  return revisions === null ? '?' : revisions.join(',') || 'base'
+}
+
+/** `tenant-a  succeeded  base → 3f9a1c2e7d40  6 steps  1.2 s`, and the problem when it failed. */
+export function rolloutTargetLine (target: RolloutTargetRow): string {
+  const moved = target.before === null ? '' : `  ${revisionsOf(target.before)} → ${revisionsOf(target.after)}`
+  const steps = target.steps === null ? '' : `  ${target.steps} step${target.steps === 1 ? '' : 's'}`
+  const took = target.durationMs === null ? '' : `  ${(target.durationMs / 1000).toFixed(1)} s`
+  const problem = target.problem === null ? '' : `  ${String(target.problem.type)}: ${String(target.problem.detail ?? '')}`
+  return `${target.name}: ${target.status}${moved}${steps}${took}${problem}`
+}
+
+export function rolloutCounts (rollout: Rollout): string {
+  const counts = Object.entries(rollout.counts).filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`)
+  return `${rollout.targets.length} targets: ${counts.join(', ') || 'none'}`
+}
+
+export function rolloutHeader (rollout: Rollout): string {
+  return `Rollout ${rollout.id}: ${rollout.verb} to ${rollout.target}${rollout.environment === null ? '' : ` in ${rollout.environment}`}, ${rollout.status}; ${rolloutCounts(rollout)}\n`
+}
+
+export function rolloutTable (rollout: Rollout): string {
+  const rows = rollout.targets.map((target) => [
+    target.name,
+    target.status,
+    target.before === null ? '-' : revisionsOf(target.before),
+    target.after === null ? '-' : revisionsOf(target.after),
+    target.steps === null ? '-' : String(target.steps),
+    target.durationMs === null ? '-' : String(target.durationMs),
+    target.problem === null ? '-' : String(target.problem.type),
+  ])
+  return rolloutHeader(rollout) + table(['NAME', 'STATUS', 'BEFORE', 'AFTER', 'STEPS', 'MS', 'PROBLEM'], rows)
 }

@@ -119,6 +119,10 @@ export function openRemote (options: RemoteOptions): SchemaApi {
       }
       return { summary: first.summary, targets, nextCursor: null }
     },
+    createRollout: (body) => call('POST', 'rollouts', body),
+    rollout: (id) => call('GET', `rollouts/${encodeURIComponent(id)}`),
+    rolloutAction: (id, action) => call('POST', `rollouts/${encodeURIComponent(id)}/${action}`),
+    skipRolloutTarget: (id, target) => call('POST', `rollouts/${encodeURIComponent(id)}/targets/${encodeURIComponent(target)}/skip`),
     close: async () => {},
   }
 }
