@@ -1,0 +1,160 @@
+// `npm run bench:rollouts`: rollouts through the service, as a deploy starts them.
+// 1. BENCH_ROLLOUT_DATABASES (200) databases from base to head at maxParallel 1, then the same
+//    number of fresh ones at maxParallel 8: wall clock, and the most connections the service held
+//    to them at once, sampled from pg_stat_activity every 50 ms.
+// 2. BENCH_ROLLOUT_SCHEMAS (1,000) schema targets in one database at maxParallel 8: time per
+//    target, and the service's RSS before and after.
+// Writes bench/RESULTS-rollouts.md.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import { scratchDatabase, serverUrl } from './lib/database.mjs'
+import { authorization, repository, startService } from './lib/processes.mjs'
+import { progress, runIfMain, table, verdict } from './lib/report.mjs'
+import { fixed } from './lib/stats.mjs'
+
+const databaseCount = Number(process.env.BENCH_ROLLOUT_DATABASES ?? 200)
+const schemaCount = Number(process.env.BENCH_ROLLOUT_SCHEMAS ?? 1000)
+const speedupGoal = 3
+const connectionAllowance = 4
+const rssGoalMb = 50
+
+async function rssMb (pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024
+}
+
+/** Connections to the named databases now; one client held for the whole bench. */
+function connectionSampler (client) {
+  return async (databases) => {
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1)', [databases])
+    return rows[0].n
+  }
+}
+
+/** POST /rollouts, then its state read until it ends; the most connections to `databases` seen meanwhile. */
+async function timedRollout (base, body, sample, databases) {
+  const started = performance.now()
+  const created = await fetch(`${base}/rollouts`, { method: 'POST', headers: { ...authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  if (created.status !== 202) throw new Error(`POST /rollouts answered ${created.status}: ${await created.text()}`)
+  const { id } = await created.json()
+  let most = 0
+  let lastRead = 0
+  for (;;) {
+    most = Math.max(most, await sample(databases))
+    if (performance.now() - lastRead > 500) {
+      lastRead = performance.now()
+      const rollout = await (await fetch(`${base}/rollouts/${id}`, { headers: authorization })).json()
+      if (['succeeded', 'failed', 'cancelled'].includes(rollout.status)) {
+        if (rollout.status !== 'succeeded') throw new Error(`rollout ${id} ${rollout.status}: ${JSON.stringify(rollout.counts)}`)
+        return { ms: performance.now() - started, most, targets: rollout.targets.length }
+      }
+    }
+    await sleep(50)
+  }
+}
+
+async function withService (selfUrl, targetsFile, work) {
+  const service = await startService(selfUrl, { TARGETS_FILE: targetsFile, LOG_LEVEL: 'warn' })
+  try {
+    return await work(service)
+  } finally {
+    await service.stop()
+  }
+}
+
+async function databasesBench (dir, sample) {
+  const home = await scratchDatabase('rollout_home')
+  const sets = [[], []]
+  try {
+    progress(`creating 2 × ${databaseCount} target databases`)
+    for (const set of sets) {
+      for (let index = 0; index < databaseCount; index++) set.push(await scratchDatabase(`rollout_${sets.indexOf(set)}_${index}`))
+    }
+    const file = join(dir, 'databases.json')
+    await writeFile(file, JSON.stringify({
+      environments: ['production'],
+      self: { name: 'home', environment: 'production' },
+      targets: sets.flatMap((set, which) => set.map((database, index) => ({ name: `db-${which}-${index}`, environment: 'production', url: database.url }))),
+    }))
+    return await withService(home.url, file, async (service) => {
+      const runs = []
+      for (const [which, maxParallel] of [[0, 1], [1, 8]]) {
+        progress(`${databaseCount} databases, base to head, maxParallel ${maxParallel}`)
+        const names = sets[which].map((_, index) => `db-${which}-${index}`)
+        runs.push({ maxParallel, ...await timedRollout(service.base, { targets: names, maxParallel, canary: 0 }, sample, sets[which].map((database) => database.name)) })
+      }
+      return runs
+    })
+  } finally {
+    for (const database of sets.flat()) await database.drop()
+    await home.drop()
+  }
+}
+
+async function schemasBench (dir) {
+  const home = await scratchDatabase('rollout_schemas_home')
+  const tenants = await scratchDatabase('rollout_schemas')
+  try {
+    const file = join(dir, 'schemas.json')
+    await writeFile(file, JSON.stringify({
+      environments: ['production'],
+      self: { name: 'home', environment: 'production' },
+      targets: Array.from({ length: schemaCount }, (_, index) => ({ name: `s-${index}`, environment: 'production', url: tenants.url, schema: `tenant_${String(index).padStart(4, '0')}` })),
+    }))
+    return await withService(home.url, file, async (service) => {
+      const before = await rssMb(service.pid)
+      progress(`${schemaCount} schema targets in one database, base to head, maxParallel 8`)
+      const run = await timedRollout(service.base, { targets: Array.from({ length: schemaCount }, (_, index) => `s-${index}`), maxParallel: 8, canary: 0 }, async () => 0, [])
+      return { ...run, rssBefore: before, rssAfter: await rssMb(service.pid) }
+    })
+  } finally {
+    await tenants.drop()
+    await home.drop()
+  }
+}
+
+export async function rolloutsBench () {
+  const dir = await mkdtemp(join(tmpdir(), 'aip-bench-rollouts-'))
+  const client = new pg.Client({ connectionString: serverUrl })
+  await client.connect()
+  try {
+    const [serial, parallel] = await databasesBench(dir, connectionSampler(client))
+    const schemas = await schemasBench(dir)
+    const speedup = serial.ms / parallel.ms
+    const growth = schemas.rssAfter - schemas.rssBefore
+    const section = [
+      `## Rollouts through the service: ${databaseCount} databases, and ${schemaCount} schemas of one database`,
+      '',
+      `Node ${process.version}; one PostgreSQL on the same 2-core machine; every target from base to head (this build's revisions). Connections: the most backends on the targets' databases at once, sampled every 50 ms from pg_stat_activity (the service's own database not counted).`,
+      '',
+      table(['rollout', 'targets', 'wall clock', 'per target', 'vs maxParallel 1', 'most connections to the targets'], [
+        [`${databaseCount} databases, maxParallel 1 (baseline)`, String(serial.targets), `${fixed(serial.ms / 1000, 1)} s`, `${fixed(serial.ms / serial.targets, 0)} ms`, '1.00', String(serial.most)],
+        [`${databaseCount} databases, maxParallel 8`, String(parallel.targets), `${fixed(parallel.ms / 1000, 1)} s`, `${fixed(parallel.ms / parallel.targets, 0)} ms`, fixed(1 / speedup, 2), String(parallel.most)],
+        [`${schemaCount} schemas of one database, maxParallel 8`, String(schemas.targets), `${fixed(schemas.ms / 1000, 1)} s`, `${fixed(schemas.ms / schemas.targets, 0)} ms`, '-', '-'],
+      ]),
+      '',
+      `Service RSS over the ${schemaCount}-schema rollout: ${fixed(schemas.rssBefore, 0)} MB before, ${fixed(schemas.rssAfter, 0)} MB after (${fixed(growth, 1)} MB).`,
+    ].join('\n')
+    return {
+      section,
+      verdicts: [
+        verdict(`maxParallel 8 at least ${speedupGoal}× faster than 1`, `${fixed(speedup, 2)}×`, speedup >= speedupGoal),
+        verdict(`connections ≤ maxParallel + ${connectionAllowance}`, `${serial.most} at 1, ${parallel.most} at 8`, serial.most <= 1 + connectionAllowance && parallel.most <= 8 + connectionAllowance),
+        verdict(`RSS growth over ${schemaCount} schema targets < ${rssGoalMb} MB`, `${fixed(growth, 1)} MB`, growth < rssGoalMb),
+      ],
+    }
+  } finally {
+    await client.end()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+await runIfMain(import.meta.url, async () => {
+  const result = await rolloutsBench()
+  const verdicts = table(['target', 'measured', 'verdict'], result.verdicts.map((v) => [v.target, v.measured, v.met ? 'met' : 'missed']))
+  await writeFile(join(repository, 'bench/RESULTS-rollouts.md'), `# Rollouts benchmark\n\n\`npm run bench:rollouts\` (\`BENCH_ROLLOUT_DATABASES\`, \`BENCH_ROLLOUT_SCHEMAS\`)\n\n${result.section}\n\n${verdicts}\n`)
+  return result
+})
