@@ -132,7 +132,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     file: options.config.targets ?? null,
     self: { url: options.databaseUrl, migrationUrl: options.migrationDatabaseUrl ?? null },
   })
-  await app.register(fleetPlugin, { refreshMs: options.fleetRefreshMs ?? defaultFleetRefreshMs, background: (options.config.targets ?? null) !== null })
+  await app.register(fleetPlugin, { refreshMs: options.fleetRefreshMs ?? defaultFleetRefreshMs, background: (options.config.targets ?? null) !== null, snapshotsDir: options.snapshotsDir })
   await app.register(reviewPlugin, options.config.review ?? defaultReviewSettings)
   await app.register(rolloutsPlugin, { databaseUrl: migrationDatabaseUrl, engine: engineSettings, eager: (options.config.targets ?? null) !== null })
   await app.register(shutdownPlugin)

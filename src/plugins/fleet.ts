@@ -15,6 +15,8 @@ export interface FleetPluginOptions {
   readonly concurrency?: number
   /** Read in the background: a TARGETS_FILE is set. Without one nothing runs unasked, as before fleets. */
   readonly background: boolean
+  /** What each target's drift is measured against; the committed snapshots by default. */
+  readonly snapshotsDir?: string
 }
 
 export const defaultFleetRefreshMs = 30_000
@@ -22,7 +24,7 @@ export const defaultFleetRefreshMs = 30_000
 /** The fleet's status cache, kept in step with the registry; its counts are `aip_schema_fleet_targets{state}`. */
 export default fp<FleetPluginOptions>(async (fastify, options) => {
   const log = fastify.log.child({ component: 'fleet' })
-  const fleet = new FleetCache({ registry: fastify.targets, graph: fastify.migrator.graph, logger: log, refreshMs: options.refreshMs, concurrency: options.concurrency, background: options.background })
+  const fleet = new FleetCache({ registry: fastify.targets, graph: fastify.migrator.graph, logger: log, refreshMs: options.refreshMs, concurrency: options.concurrency, background: options.background, snapshotsDir: options.snapshotsDir })
   fastify.targets.onChange(() => fleet.sync())
   // The service's own database moved (an upgrade here or on another replica): its row is read
   // again now, not at the next sweep, so the fleet view agrees with /migrations/current.

@@ -23,7 +23,7 @@ async function importsIn (file: string): Promise<Array<{ file: string, specifier
 
 const knowsHttp = (specifier: string) => /(?:^|\/)(?:http|plugins|routes)\//.test(specifier) || /^(?:fastify|@fastify\/)/.test(specifier)
 
-for (const layer of ['data', 'database', 'migrator', 'catalog', 'cli', 'authoring', 'verbs', 'revision-test']) {
+for (const layer of ['data', 'database', 'migrator', 'catalog', 'cli', 'authoring', 'verbs', 'revision-test', 'fleet', 'backup', 'replicas', 'schema-state']) {
   t.test(`src/${layer} knows nothing of HTTP: its errors are mapped elsewhere`, async (t) => {
     const imports = await importsOf(layer)
     t.ok(imports.length > 0, `${imports.length} imports read`)

@@ -1,3 +1,5 @@
+import type { Knex } from 'knex'
+import { checkDrift } from '../../catalog/drift.js'
 import { createMigrator, type RevisionGraph } from '../../migrator/index.js'
 import { openTargetKnex } from '../targets/connections.js'
 import type { TargetRegistry } from '../targets/registry.js'
@@ -24,6 +26,8 @@ export interface FleetCacheOptions {
    */
   readonly background: boolean
   readonly connectTimeoutMs?: number
+  /** The committed schema snapshots each target's live schema is compared with; the build's own by default. */
+  readonly snapshotsDir?: string
 }
 
 export const defaultFleetConcurrency = 8
@@ -151,7 +155,7 @@ export class FleetCache {
         ahead: status.ahead,
         breaking: status.breaking,
         interrupted: status.interrupted,
-        inSync: null,
+        inSync: await this.inSync(knex, target),
         lastOperation: last === undefined ? null : { id: last.id, kind: last.kind, status: last.status, finishedAt: last.finishedAt },
         checkedAt: new Date().toISOString(),
       }
@@ -172,6 +176,20 @@ export class FleetCache {
       else if (this.sorted !== null) this.sorted[this.sorted.indexOf(before)] = entry
     }
     return entry
+  }
+
+  /**
+   * The live schema (the target's schema, for a schema target) against the snapshot of its
+   * revision, as `GET /schema/drift` compares them; null when that cannot be told: no snapshot
+   * of the revision in this build, several heads, or a newer release's revisions applied.
+   */
+  private async inSync (knex: Knex, target: FleetTarget): Promise<boolean | null> {
+    try {
+      return (await checkDrift(knex, this.options.graph, { snapshotsDir: this.options.snapshotsDir })).inSync
+    } catch (error) {
+      this.options.logger.debug({ target: target.name, error: describe(error) }, 'fleet: drift not told')
+      return null
+    }
   }
 }
 
