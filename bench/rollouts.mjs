@@ -84,7 +84,9 @@ async function databasesBench (dir, sample) {
       for (const [which, maxParallel] of [[0, 1], [1, 8]]) {
         progress(`${databaseCount} databases, base to head, maxParallel ${maxParallel}`)
         const names = sets[which].map((_, index) => `db-${which}-${index}`)
-        runs.push({ maxParallel, ...await timedRollout(service.base, { targets: names, maxParallel, canary: 0 }, sample, sets[which].map((database) => database.name)) })
+        const run = await timedRollout(service.base, { targets: names, maxParallel, canary: 0 }, sample, sets[which].map((database) => database.name))
+        progress(`maxParallel ${maxParallel}: ${fixed(run.ms / 1000, 1)} s, at most ${run.most} connections to the targets`)
+        runs.push({ maxParallel, ...run })
       }
       return runs
     })
@@ -108,7 +110,9 @@ async function schemasBench (dir) {
       const before = await rssMb(service.pid)
       progress(`${schemaCount} schema targets in one database, base to head, maxParallel 8`)
       const run = await timedRollout(service.base, { targets: Array.from({ length: schemaCount }, (_, index) => `s-${index}`), maxParallel: 8, canary: 0 }, async () => 0, [])
-      return { ...run, rssBefore: before, rssAfter: await rssMb(service.pid) }
+      const after = await rssMb(service.pid)
+      progress(`${schemaCount} schemas: ${fixed(run.ms / 1000, 1)} s; RSS ${fixed(before, 0)} → ${fixed(after, 0)} MB`)
+      return { ...run, rssBefore: before, rssAfter: after }
     })
   } finally {
     await tenants.drop()

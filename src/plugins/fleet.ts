@@ -26,11 +26,11 @@ export default fp<FleetPluginOptions>(async (fastify, options) => {
   const log = fastify.log.child({ component: 'fleet' })
   const fleet = new FleetCache({ registry: fastify.targets, graph: fastify.migrator.graph, logger: log, refreshMs: options.refreshMs, concurrency: options.concurrency, background: options.background, snapshotsDir: options.snapshotsDir })
   fastify.targets.onChange(() => fleet.sync())
-  // The service's own database moved (an upgrade here or on another replica): its row is read
-  // again now, not at the next sweep, so the fleet view agrees with /migrations/current.
+  // The service's own database moved (an upgrade here or on another replica): its row is not
+  // left as it was until the next sweep, so the fleet view agrees with /migrations/current.
   fastify.schemaState.onNewHeads(() => {
     const self = fastify.targets.list().find((target) => target.source === 'self')
-    if (self !== undefined) fleet.invalidate(self.name).catch(() => undefined)
+    if (self !== undefined) fleet.changed(self.name).catch(() => undefined)
   })
   fastify.metricsRegistry.registerMetric(new Gauge({
     name: 'aip_schema_fleet_targets',

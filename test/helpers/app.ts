@@ -66,7 +66,8 @@ export async function buildTestApp (t: Teardown, databaseUrl: string, options: T
       },
       lock: { waitMs: options.lockWaitMs ?? 30_000, lockTimeoutMs: options.lockTimeoutMs ?? 10_000, retries: options.lockRetries, retryBaseMs: options.lockRetryBaseMs, groupMs: options.groupMs },
       fittedTransformerMaxBytes: options.fittedTransformerMaxBytes ?? 64 * 1024 * 1024,
-      database: { ...defaultDatabaseLimits, ...options.database },
+      // A heartbeat a test does not ask for stays out of its way (and out of the statements it counts).
+      database: { ...defaultDatabaseLimits, replicaHeartbeatMs: 600_000, ...options.database },
       review: { ...defaultReviewSettings, ...options.review },
       backup: options.backup,
       targets: options.targets ?? null,

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { checkDrift } from '../../catalog/drift.js'
+import { sqlStateOf } from '../../database/pg-errors.js'
 import { createMigrator, type RevisionGraph } from '../../migrator/index.js'
 import { openTargetKnex } from '../targets/connections.js'
 import type { TargetRegistry } from '../targets/registry.js'
@@ -31,6 +32,12 @@ export interface FleetCacheOptions {
 }
 
 export const defaultFleetConcurrency = 8
+
+/** A target's read gives up past this, behind a lock or on a slow server: it is read again at the next sweep. */
+const fleetReadTimeoutMs = 10_000
+
+/** A read cancelled past that timeout (statement or lock): the target answers, it is only busy. */
+const busy = ['57014', '55P03']
 
 /**
  * Every target's status, read in the background a few at a time, each through a connection of
@@ -94,6 +101,22 @@ export class FleetCache {
     return this.check(target)
   }
 
+  /**
+   * A target moved (a migration here or on another replica): with a fleet, read again now;
+   * otherwise forgotten, so the next page reads it, and nothing runs unasked.
+   */
+  async changed (name: string): Promise<void> {
+    if (this.options.background) {
+      await this.invalidate(name)
+      return
+    }
+    const entry = this.entries.get(name)
+    if (entry === undefined || entry.checkedAt === null) return
+    const forgotten = { ...entry, checkedAt: null }
+    this.entries.set(name, forgotten)
+    if (this.sorted !== null) this.sorted[this.sorted.indexOf(entry)] = forgotten
+  }
+
   /** The page asked for; targets never read yet (or, without `background`, read too long ago) are read first. */
   async page (query: FleetQuery): Promise<FleetPage> {
     const staleBefore = this.options.background ? null : new Date(Date.now() - this.options.refreshMs).toISOString()
@@ -140,7 +163,7 @@ export class FleetCache {
   }
 
   private async read (target: FleetTarget): Promise<FleetEntry> {
-    const knex = openTargetKnex(target, { poolMax: 1, connectTimeoutMs: this.options.connectTimeoutMs })
+    const knex = openTargetKnex(target, { poolMax: 1, connectTimeoutMs: this.options.connectTimeoutMs, readTimeoutMs: fleetReadTimeoutMs })
     let entry: FleetEntry
     try {
       const migrator = createMigrator({ knex, graph: this.options.graph })
@@ -161,6 +184,11 @@ export class FleetCache {
       }
     } catch (error) {
       const known = this.entries.get(target.name) ?? uncheckedEntry(target)
+      if (busy.includes(sqlStateOf(error) ?? '') && known.checkedAt !== null) {
+        // It answers, but a migration holds what the read needs: what was known stays, read at the next sweep.
+        this.options.logger.debug({ target: target.name, error: describe(error) }, 'fleet: target busy')
+        return known
+      }
       if (known.reachable || known.checkedAt === null) {
         this.options.logger.warn({ target: target.name, error: describe(error) }, 'fleet: target unreachable')
       }

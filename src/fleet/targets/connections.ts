@@ -20,12 +20,14 @@ export type TargetMigratorOptions = Omit<CreateMigratorOptions, 'knex' | 'lockSc
  * schema on its search path, so the engine's unqualified tables (`alembic_version`, the
  * bookkeeping) and the revisions land in it; the pool is made with `min: 0` and `max` small.
  */
-export function openTargetKnex (target: FleetTarget, options: { readonly poolMax: number, readonly connectTimeoutMs?: number }): Knex {
+export function openTargetKnex (target: FleetTarget, options: { readonly poolMax: number, readonly connectTimeoutMs?: number, readonly readTimeoutMs?: number }): Knex {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000
+  // A read (the fleet view's) gives up rather than wait behind a lock a migration holds.
+  const readTimeouts = options.readTimeoutMs === undefined ? {} : { statement_timeout: options.readTimeoutMs, lock_timeout: options.readTimeoutMs }
   return knexFactory({
     log: quietKnexLog,
     client: 'pg',
-    connection: { connectionString: target.migrationUrl ?? target.url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true },
+    connection: { connectionString: target.migrationUrl ?? target.url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, ...readTimeouts },
     ...(target.schema === null ? {} : { searchPath: [target.schema] }),
     pool: { min: 0, max: options.poolMax, idleTimeoutMillis: 5_000 },
     acquireConnectionTimeout: connectTimeoutMs,
