@@ -2,6 +2,7 @@ import type { ArchiveList, HistoryEntry, SchemaApi, SchemaStatus } from './api.j
 import { historyLine, migrationSummary, revisionBlock, revisionLine, revisionsText, showText } from './format.js'
 import { approvalText, planText, unacknowledgedErrors } from './plan-format.js'
 import { fleetTable, targetsTable } from './fleet-format.js'
+import type { Progress } from './progress.js'
 import { UsageError, type VerbName } from './usage.js'
 
 export interface VerbContext {
@@ -13,6 +14,8 @@ export interface VerbContext {
   readonly databaseUrl: () => Promise<string>
   /** A line for the person watching, on stderr while the verb runs; dropped under `--json`. */
   readonly note: (line: string) => void
+  /** What the person watching sees of a run followed on the service: live on a terminal, lines in a log; null under `--json`. */
+  readonly progress: Progress | null
   /** Whether `api()` is a running service (`--url`), not the database itself. */
   readonly remote: boolean
 }

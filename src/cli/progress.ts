@@ -4,6 +4,10 @@ import { stepLine } from './format.js'
 export interface Progress extends ProgressReporter {
   /** The command is over: what is still shown ends as done or as failed. */
   end (ok: boolean): void
+  /** Something followed on the service, not a step (a rollout): its state, redrawn on a terminal, dropped in a log. */
+  waiting (text: string): void
+  /** A line that stays: left behind the live line on a terminal, written as it is elsewhere. */
+  finished (line: string): void
 }
 
 /** Whether `stream` is a terminal the live view may redraw: not a pipe, not `TERM=dumb`, not CI's log. */
@@ -19,6 +23,9 @@ export function lineProgress (write: (text: string) => void): Progress {
     operationRead: () => {},
     // A line per batch would flood a log: the step's own line says when it is done.
     backfillProgress: () => {},
+    // A log gets the lines that stay; a state read every half second would flood it.
+    waiting: () => {},
+    finished: (line) => write(`${line}\n`),
     end: () => {},
   }
 }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Rollout, RolloutAction, RolloutBody, SchemaApi } from './api.js'
 import type { VerbContext, VerbOutput } from './commands.js'
-import { rolloutHeader, rolloutTable, rolloutTargetLine } from './fleet-format.js'
+import { rolloutCounts, rolloutHeader, rolloutTable, rolloutTargetLine } from './fleet-format.js'
+import type { Progress } from './progress.js'
 import { UsageError } from './usage.js'
 
 const actions: readonly RolloutAction[] = ['pause', 'resume', 'cancel', 'retry']
@@ -9,7 +10,7 @@ const finished: ReadonlyArray<Rollout['status']> = ['succeeded', 'failed', 'canc
 const pollMs = 500
 
 /** `aip-schema rollout …`: an adapter over `/rollouts`; the service plans, schedules and promotes. */
-export async function rolloutVerb ({ api, positionals, values, note, remote }: VerbContext): Promise<VerbOutput> {
+export async function rolloutVerb ({ api, positionals, values, note, progress, remote }: VerbContext): Promise<VerbOutput> {
   if (!remote) throw new UsageError('rollout: rollouts run in the service, whose replicas work their queue: give the running service with --url <url> (token from AIP_SCHEMA_TOKEN)')
   const [first, id, target] = positionals
   if (first === 'status') return shown(await (await api()).rollout(required(id, 'status <id>')))
@@ -20,7 +21,7 @@ export async function rolloutVerb ({ api, positionals, values, note, remote }: V
   const created = await schema.createRollout(bodyOf(first ?? 'head', values))
   if (values.wait !== true) return shown(created)
   note(rolloutHeader(created))
-  const done = await followed(schema, created, note)
+  const done = await followed(schema, created, progress)
   return { ...shown(done), exitCode: done.status === 'succeeded' ? 0 : 1 }
 }
 
@@ -74,21 +75,17 @@ function integer (value: string | boolean | string[] | undefined, option: string
   return number
 }
 
-/** Read again until it ends: a line per target as it finishes, and one when the counts move. */
-async function followed (schema: SchemaApi, created: Rollout, note: (line: string) => void): Promise<Rollout> {
+/** Read again until it ends: the rollout's state as the live line, and a line per target as it finishes. */
+async function followed (schema: SchemaApi, created: Rollout, progress: Progress | null): Promise<Rollout> {
   const told = new Set<string>()
-  let counts = JSON.stringify(created.counts)
   for (let rollout = created; ; rollout = await schema.rollout(created.id)) {
     for (const target of rollout.targets) {
       if (told.has(target.name) || ['pending', 'running'].includes(target.status)) continue
       told.add(target.name)
-      note(`${rolloutTargetLine(target)}\n`)
-    }
-    if (JSON.stringify(rollout.counts) !== counts) {
-      counts = JSON.stringify(rollout.counts)
-      note(rolloutHeader(rollout))
+      progress?.finished(rolloutTargetLine(target))
     }
     if (finished.includes(rollout.status)) return rollout
+    progress?.waiting(`Rollout ${rollout.status}: ${rolloutCounts(rollout)}`)
     await sleep(pollMs)
   }
 }

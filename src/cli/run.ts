@@ -42,7 +42,7 @@ export async function runCli (argv: readonly string[], env: NodeJS.ProcessEnv, s
     }
     const databaseUrl = async () => (await database.open()).database.url
     const note = (line: string) => { if (!json) streams.stderr.write(line) }
-    const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api, databaseUrl, note, remote: invocation.url !== null })
+    const output = await commands[verb]({ positionals: invocation.positionals, values: invocation.values, api, databaseUrl, note, progress: json ? null : progress, remote: invocation.url !== null })
     progress.end(true)
     streams.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text)
     if (output.stderr !== undefined) streams.stderr.write(output.stderr)

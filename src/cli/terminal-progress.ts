@@ -4,7 +4,7 @@ import { stepText } from './format.js'
 import type { Progress } from './progress.js'
 
 /** What a step shown live is: a step the engine began, or the service's next one, not yet named. */
-type Shown = { readonly step: StepStart, readonly since: number } | { readonly next: number, readonly of: number | null, readonly since: number }
+type Shown = { readonly step: StepStart, readonly since: number } | { readonly next: number, readonly of: number | null, readonly since: number } | { readonly text: string, readonly since: number }
 
 /**
  * On a terminal, the step under way on one line that keeps time (`2 of 5, 3.1 s`), and a line
@@ -18,7 +18,9 @@ export function terminalProgress (stream: NodeJS.WriteStream, now: () => number 
   let rows: BackfillRows | null = null
   const textOf = (current: Shown) => ('step' in current
     ? `${stepText(current.step)} (${placeOf(current.step.index, current.step.of)}, ${seconds(now() - current.since)})`
-    : `On the service: ${current.of === null ? 'planning' : `step ${placeOf(current.next, current.of)}`} (${seconds(now() - current.since)})`) +
+    : 'text' in current
+      ? `${current.text} (${seconds(now() - current.since)})`
+      : `On the service: ${current.of === null ? 'planning' : `step ${placeOf(current.next, current.of)}`} (${seconds(now() - current.since)})`) +
     (rows === null ? '' : ` ${rowsText(rows)}`)
   const show = (next: Shown) => {
     shown = next
@@ -55,8 +57,18 @@ export function terminalProgress (stream: NodeJS.WriteStream, now: () => number 
     },
     operationRead (stepsDone, stepsTotal) {
       if (stepsTotal !== null && stepsDone >= stepsTotal) return
-      if (shown !== null && !('step' in shown) && shown.next === stepsDone + 1) return
+      if (shown !== null && 'next' in shown && shown.next === stepsDone + 1) return
       show({ next: stepsDone + 1, of: stepsTotal, since: now() })
+    },
+    waiting (text) {
+      // The clock keeps the time since the first read, not since the state last changed.
+      show({ text, since: shown !== null && 'text' in shown ? shown.since : now() })
+    },
+    finished (line) {
+      // Only a spinning spinner leaves a line behind; the live line comes back below it.
+      if (!spinner.isSpinning) spinner.start(line)
+      spinner.stop(line)
+      if (shown !== null) spinner.start(textOf(shown))
     },
     end (ok) {
       settle(ok)

@@ -163,7 +163,7 @@ export const verbs = {
     synopsis: 'rollout [<target>] [--env <environment>] [--label k:v]... [--target <name>]... [--parallel <n>] [--canary <n|n%>] [--max-failures <n>] [--on-error stop|continue] [--verb upgrade|downgrade|stamp] [--plan <id>] [--override <reason>] [--wait] | rollout status|pause|resume|cancel|retry <id> | rollout skip <id> <target>',
     summary: 'one verb to many targets through the running service: canary, waves, promotion; follow it, pause, resume, cancel, retry, skip',
     details: 'Through --url only: the service keeps the rollout and its replicas work it. `rollout head --env production --parallel 8 --wait` starts one (the target revision, head by default; --verb downgrade and stamp need an admin token) and, ' +
-      'with --wait, follows it to its end, a line per target as it finishes; exit 0 when it succeeded, 1 when it failed or was cancelled. `rollout status <id>` prints a target a line; ' +
+      'with --wait, follows it to its end, a live line on a terminal and a line per target as it finishes; exit 0 when it succeeded, 1 when it failed or was cancelled. `rollout status <id>` prints a target a line; ' +
       'pause, resume, cancel and retry act on the rollout, `skip <id> <target>` on one of its targets. --override gives an admin\'s reason to pass promotion.',
     positionals: { min: 0, max: 3 },
     options: {

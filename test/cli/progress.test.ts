@@ -14,7 +14,7 @@ function terminal () {
   const stream = { isTTY: true, columns: 120, write: (text: string) => { written += text; return true }, cursorTo: () => true, moveCursor: () => true, clearLine: () => true }
   let clock = 0
   const progress = terminalProgress(stream as unknown as NodeJS.WriteStream, () => clock)
-  return { progress, tick: (ms: number) => { clock += ms }, lines: () => stripVTControlCharacters(written).match(/[✔✖] [^\n]*/g) ?? [] }
+  return { progress, tick: (ms: number) => { clock += ms }, text: () => stripVTControlCharacters(written), lines: () => stripVTControlCharacters(written).match(/[✔✖] [^\n]*/g) ?? [] }
 }
 
 t.test('steps the engine starts: a line left behind for each, with its place and time; a failed one marked so', async (t) => {
@@ -74,4 +74,25 @@ t.test('live only on a terminal that can redraw: not piped, not TERM=dumb, not i
   t.notOk(isLiveTerminal({}, {}))
   t.notOk(isLiveTerminal({ isTTY: true }, { TERM: 'dumb' }))
   t.notOk(isLiveTerminal({ isTTY: true }, { CI: 'true' }))
+})
+
+t.test('a rollout followed on a terminal: its state on the live line, each finished target a line left above it', async (t) => {
+  const { progress, tick, text, lines } = terminal()
+  progress.waiting('Rollout running: 2 targets: 1 running, 1 pending')
+  tick(1500)
+  progress.finished('dev-a: succeeded  base → rev1  1 step  1.5 s')
+  progress.waiting('Rollout running: 2 targets: 1 succeeded, 1 running')
+  tick(500)
+  progress.end(true)
+  t.match(text(), /dev-a: succeeded {2}base → rev1 {2}1 step {2}1\.5 s\n/, 'the finished target stays, its own line ended')
+  t.same(lines(), ['✔ Rollout running: 2 targets: 1 succeeded, 1 running (2.0 s)'], 'the live line keeps the time since the first read')
+})
+
+t.test('a rollout followed in a log: the finished targets\' lines, no state lines', async (t) => {
+  let written = ''
+  const progress = lineProgress((text) => { written += text })
+  progress.waiting('Rollout running: 2 targets: 2 pending')
+  progress.finished('dev-a: succeeded')
+  progress.end(true)
+  t.equal(written, 'dev-a: succeeded\n')
 })
