@@ -3,13 +3,13 @@
 // TARGETS_FILE naming them all, answers `GET /fleet` from its cache: p50/p95 against
 // `/health/live` in the same run, and the service's RSS. Writes bench/RESULTS-fleet-targets.md.
 // (The rollout part of the fleet bench is fleet-rollouts'.)
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openTargetMigrator } from '../dist/fleet/targets/connections.js'
 import { loadRevisions, RevisionGraph } from '../dist/migrator/index.js'
 import { scratchDatabase } from './lib/database.mjs'
-import { authorization, repository, startService } from './lib/processes.mjs'
+import { authorization, repository, rssMb, startService } from './lib/processes.mjs'
 import { progress, runIfMain, table, verdict } from './lib/report.mjs'
 import { fixed, percentile } from './lib/stats.mjs'
 
@@ -18,11 +18,6 @@ const requests = Number(process.env.BENCH_FLEET_REQUESTS ?? 500)
 const p95GoalMs = 50
 
 const schemaOf = (index) => `tenant_${String(index).padStart(4, '0')}`
-
-async function rssMb (pid) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024
-}
 
 /** Sequential requests, one at a time: the latency a dashboard sees, not a throughput. */
 async function latencies (url, count) {

@@ -5,13 +5,13 @@
 // 2. BENCH_ROLLOUT_SCHEMAS (1,000) schema targets in one database at maxParallel 8: time per
 //    target, and the service's RSS before and after.
 // Writes bench/RESULTS-rollouts.md.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { scratchDatabase, serverUrl } from './lib/database.mjs'
-import { authorization, repository, startService } from './lib/processes.mjs'
+import { authorization, repository, rssMb, startService } from './lib/processes.mjs'
 import { progress, runIfMain, table, verdict } from './lib/report.mjs'
 import { fixed } from './lib/stats.mjs'
 
@@ -20,11 +20,6 @@ const schemaCount = Number(process.env.BENCH_ROLLOUT_SCHEMAS ?? 1000)
 const speedupGoal = 3
 const connectionAllowance = 4
 const rssGoalMb = 50
-
-async function rssMb (pid) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024
-}
 
 /** Connections to the named databases now; one client held for the whole bench. */
 function connectionSampler (client) {

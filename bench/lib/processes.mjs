@@ -1,6 +1,7 @@
 // The service and the baselines run as processes of their own, as they would in production,
 // and the load comes from yet another (wrk): the bench process only orchestrates.
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -87,3 +88,9 @@ export async function startBare (env = {}) {
 }
 
 export const authorization = { authorization: `Bearer ${benchToken}` }
+
+/** A process's resident memory in MB, from /proc. */
+export async function rssMb (pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024
+}
