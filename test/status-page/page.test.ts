@@ -251,7 +251,7 @@ targets:
   const fleetApp = await buildTestApp(t, fleetUrl, { instance: 'replica-fleet', targets })
   t.equal((await fleetApp.inject({ method: 'POST', url: '/migrations/upgrade', headers: bearer('migrate'), payload: { target: 'head' } })).statusCode, 200, 'home at head')
   // The service's own row follows its new version without waiting for the next sweep.
-  await waitFor(async () => (await fleetApp.inject({ url: '/fleet', headers: bearer('read') })).json().targets.find((target: { name: string }) => target.name === 'home')?.upToDate === true, 10_000)
+  await waitFor(async () => (await fleetApp.inject({ url: '/fleet', headers: bearer('read') })).json().targets.find((target: { name: string }) => target.name === 'home')?.upToDate === true, 30_000)
   const fleetBase = await fleetApp.listen({ host: '127.0.0.1', port: 0 })
   const { page } = await pageWithErrors(browser)
   await page.addInitScript((secret) => sessionStorage.setItem('aip-schema-token', secret), tokens.read)

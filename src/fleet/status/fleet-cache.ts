@@ -98,6 +98,8 @@ export class FleetCache {
   async invalidate (name: string): Promise<FleetEntry | undefined> {
     const target = this.options.registry.get(name)
     if (target === undefined) return undefined
+    // A read begun before the change may have missed it: this one starts after it.
+    await this.checking.get(name)?.catch(() => undefined)
     return this.check(target)
   }
 
