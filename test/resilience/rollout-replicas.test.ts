@@ -12,6 +12,8 @@ import { waitFor } from '../helpers/wait.js'
  * to the other once its heartbeats stop; the per-target lock and the state read under it keep
  * every revision applied once.
  */
+// A job a killed replica held waits out its heartbeats before another takes it: minutes, under load.
+t.setTimeout(300_000)
 const url = await createTestDatabase(t, 'rollout_replicas')
 const knex = testKnex(t, url)
 const dir = await mkdtemp(join(tmpdir(), 'aip-schema-rollout-replicas-'))
@@ -48,7 +50,7 @@ t.test('the rollout completes through five kills, each revision applied once per
   await waitFor(async () => {
     rollout = await (await fetch(`${replicas[1]?.baseUrl ?? ''}/rollouts/${id}`)).json() as typeof rollout
     return ['succeeded', 'failed', 'cancelled'].includes(rollout.status)
-  }, 120_000)
+  }, 240_000)
   t.equal(rollout.status, 'succeeded')
   t.equal(rollout.counts.succeeded, 50)
 
