@@ -48,7 +48,8 @@ t.test('an upgrade is one tree: request, operation, lock wait, a step per revisi
   t.equal(waits.length, 1, 'the wait for the lock is a child of the operation')
   t.ok(childrenOf(spans, waits[0] as ReadableSpan).some((span) => /pg_try_advisory_lock/.test(String(span.attributes['db.query.text']))), 'the lock is taken inside its wait')
   const steps = descendantsOf(spans, operation).filter((span) => span.name === 'migration step')
-  t.same(steps.map((span) => span.attributes['aip_schema.revision']).sort(), [...applied].sort(), 'a step span per revision applied')
+  // A revision a shared transaction ran again (its group retried) has a span per run.
+  t.same([...new Set(steps.map((span) => span.attributes['aip_schema.revision']))].sort(), [...applied].sort(), 'a step span for each revision applied, none for another')
   t.ok(steps.every((span) => span.attributes['aip_schema.direction'] === 'up' && typeof span.attributes['aip_schema.tries'] === 'number'), 'each names its direction and tries')
   const statements = steps.flatMap((step) => childrenOf(spans, step)).filter((span) => span.attributes['db.system.name'] === 'postgresql')
   t.ok(statements.some((span) => /CREATE TABLE/i.test(String(span.attributes['db.query.text']))), "a revision's CREATE TABLE is a statement span under its step")
