@@ -10,10 +10,11 @@ import type { Knex } from 'knex'
  * client gets the first one's backend; one that picks the least recently used moves the first
  * client to another backend between its own two transactions. The sequence A, A, B, A shows
  * either. Each statement is its own transaction and nothing waits on another, so a pool of one
- * server connection cannot deadlock it.
+ * server connection cannot deadlock it. The second client is opened for the probe and closed
+ * after it, outside the pool: a migration holds one connection, not that one and an idle twin.
  */
 export async function goesThroughTransactionPooler (knex: Knex, connection: unknown): Promise<boolean> {
-  const other = await knex.client.acquireConnection()
+  const other: unknown = await knex.client.acquireRawConnection()
   try {
     const backend = async (on: unknown): Promise<number> => {
       const { rows } = await knex.raw<{ rows: Array<{ pid: number }> }>('SELECT pg_backend_pid() AS pid').connection(on)
@@ -26,7 +27,7 @@ export async function goesThroughTransactionPooler (knex: Knex, connection: unkn
     const mine = new Set([first, second, third])
     return mine.size > 1 || mine.has(others)
   } finally {
-    await knex.client.releaseConnection(other)
+    await knex.client.destroyRawConnection(other)
   }
 }
 

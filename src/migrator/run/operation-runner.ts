@@ -1,9 +1,11 @@
+import type { Knex } from 'knex'
 import { BackfillStoppedError, LockNotAcquiredError, StampNotAllowedError, ShuttingDownError } from '../errors.js'
 import { assertExpectedPlan } from '../graph/expected-plan.js'
 import { planFor, type Plan } from '../graph/plan.js'
 import { isForward } from '../graph/planning.js'
 import type { StateAnalysis } from '../graph/state-analysis.js'
 import type { StepReport } from '../store/audit.js'
+import { createAuditLog } from '../store/audit.js'
 import { reconcileBookkeeping } from '../store/reconcile.js'
 import { readDatabaseState, sameState, type DatabaseState } from '../store/state.js'
 import { withMigrationLock, type LockContext } from './lock.js'
@@ -11,6 +13,7 @@ import type { MigrationResult, OperationContext, OperationRequest } from './oper
 import { operationError, recordFailure } from './operation-failure.js'
 import { PlanRunner } from './plan-runner.js'
 import { writeVersionTable } from './records.js'
+import { sessionKnex } from './session-knex.js'
 import { inSpan, spanNames } from './spans.js'
 
 /** The plan for `request` from `state`: the one place an operation's target is resolved and its steps worked out. */
@@ -38,6 +41,13 @@ interface UnderLock {
   readonly preflight: Preflight
 }
 
+/** Under the lock: its session, and the engine's reads and writes of the bookkeeping on it. */
+interface Held {
+  readonly lock: LockContext
+  readonly session: Knex
+  readonly steps: StepReport[]
+}
+
 /**
  * Runs a queued operation under the cluster-wide lock. It reads `running` only once it holds
  * the lock: a running operation holds it, which is how another replica tells one whose
@@ -59,12 +69,14 @@ async function runOperation (context: OperationContext, run: UnderLock): Promise
       scope: context.lockScope,
       onWait: () => { if (context.stopping()) throw new ShuttingDownError(null) },
     }, async (lock) => {
+      const session = sessionKnex(context.knex, lock.session)
+      const onSession: OperationContext = { ...context, audit: createAuditLog(session) }
       context.observer?.onLockAcquired?.({ waitMs: lock.waitedMs })
-      await context.audit.update(operation, { status: 'running' })
-      const abandoned = await context.audit.closeAbandoned(operation)
+      await onSession.audit.update(operation, { status: 'running' })
+      const abandoned = await onSession.audit.closeAbandoned(operation)
       if (abandoned > 0) context.logger.warn({ abandoned }, 'closed operations whose process died mid-way')
       context.logger.info({ operation, kind: request.kind, target: request.target.text, dryRun: request.dryRun, lockWaitMs: Math.round(lock.waitedMs) }, 'migration lock acquired')
-      return await underLock(context, { ...run, lock, steps })
+      return await underLock(onSession, { ...run, lock, session, steps })
     })
     await context.audit.update(operation, { status: 'succeeded', to: result.to, finished: true })
     return result
@@ -81,18 +93,19 @@ async function runOperation (context: OperationContext, run: UnderLock): Promise
   }
 }
 
-async function underLock (context: OperationContext, run: UnderLock & { lock: LockContext, steps: StepReport[] }): Promise<MigrationResult> {
+/** `context.audit` writes on the lock's session; `context.knex` is the pool, for what runs beside a statement. */
+async function underLock (context: OperationContext, run: UnderLock & Held): Promise<MigrationResult> {
   const { request, operation } = run
   // Read again under the lock: another replica may have done the work meanwhile.
-  const state = await readDatabaseState(context.knex)
+  const state = await readDatabaseState(run.session)
   const plan = sameState(state, run.preflight.state) ? run.preflight.plan : planOf(context, request, state)
   if (request.expected !== undefined) assertExpectedPlan(state, plan, request.expected)
   if (plan.nothingToDo) return nothingToDoResult(context, request, state, plan.analysis)
   if (request.stamp !== null) {
     await context.audit.update(operation, { from: state.heads })
-    return await stamp(context, { request, state, plan, lock: run.lock })
+    return await stamp(context, { request, state, plan, lock: run.lock, session: run.session })
   }
-  await reconcileBookkeeping(context.knex, context.graph, state)
+  await reconcileBookkeeping(run.session, context.graph, state)
   await context.audit.update(operation, { from: state.heads, stepsTotal: plan.steps.length })
   if (!request.dryRun) {
     const overtaken = await context.audit.closeOvertaken(operation)
@@ -114,17 +127,17 @@ async function underLock (context: OperationContext, run: UnderLock & { lock: Lo
   return { from: state.heads, to, dryRun: true, steps: run.steps, ahead: [] }
 }
 
-async function stamp (context: OperationContext, run: { request: OperationRequest, state: DatabaseState, plan: Plan, lock: LockContext }): Promise<MigrationResult> {
+async function stamp (context: OperationContext, run: { request: OperationRequest, state: DatabaseState, plan: Plan, lock: LockContext, session: Knex }): Promise<MigrationResult> {
   const { request, state, plan } = run
   const { graph } = context
   const known = state.heads.filter((id) => graph.has(id))
   if (request.stamp?.allowBackwards !== true && !(known.length === state.heads.length && isForward(graph, known, plan.to))) {
     throw new StampNotAllowedError(request.target.text)
   }
-  await context.knex.transaction(async (trx) => {
+  await run.session.transaction(async (trx) => {
     await writeVersionTable(trx, plan.to)
-  }, { connection: run.lock.session })
-  await reconcileBookkeeping(context.knex, graph, await readDatabaseState(context.knex), { repin: true })
+  })
+  await reconcileBookkeeping(run.session, graph, await readDatabaseState(run.session), { repin: true })
   context.logger.info({ from: state.heads, to: plan.to }, 'stamped')
   return { from: state.heads, to: plan.to, dryRun: false, steps: [], ahead: [] }
 }
