@@ -80,7 +80,14 @@ export default fp<RolloutsPluginOptions>(async (fastify, options) => {
       onError: (error) => log.warn({ err: error }, 'rollout queue error'),
     })
     queue = started
-    await started.work(async (job) => rollouts.runTarget(job))
+    await started.work(async (job) => {
+      const done = fleet.whileMigrating()
+      try {
+        await rollouts.runTarget(job)
+      } finally {
+        done()
+      }
+    })
   }, { retryMs: 5_000, onFailed: (error) => log.warn({ err: error }, 'rollouts cannot start yet: the database does not answer; trying again') })
   fastify.decorate('rollouts', rollouts)
   // Not awaited: a database not there yet is the probes' to report, and rollouts start once it is.

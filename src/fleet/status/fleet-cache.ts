@@ -7,6 +7,7 @@ import type { TargetRegistry } from '../targets/registry.js'
 import type { FleetTarget } from '../targets/target.js'
 import { stateOf, type FleetEntry, type FleetState } from './entry.js'
 import { fleetPage, type FleetPage, type FleetQuery } from './query.js'
+import { ReadGate } from './read-gate.js'
 
 export interface FleetLogger {
   debug (object: object, message: string): void
@@ -33,6 +34,9 @@ export interface FleetCacheOptions {
 
 export const defaultFleetConcurrency = 8
 
+/** Targets read at once while rollout jobs run on this replica: the small constant beside their `maxParallel`. */
+export const fleetConcurrencyDuringRollouts = 2
+
 /** A target's read gives up past this, behind a lock or on a slow server: it is read again at the next sweep. */
 const fleetReadTimeoutMs = 10_000
 
@@ -53,6 +57,8 @@ export class FleetCache {
   private sweep: Promise<void> | null = null
   private timer: NodeJS.Timeout | null = null
   private closed = false
+  private migrating = 0
+  private readonly gate = new ReadGate(() => this.migrating > 0 ? fleetConcurrencyDuringRollouts : this.options.concurrency ?? defaultFleetConcurrency)
 
   constructor (options: FleetCacheOptions) {
     this.options = options
@@ -71,6 +77,22 @@ export class FleetCache {
     this.closed = true
     if (this.timer !== null) clearInterval(this.timer)
     await Promise.allSettled([this.sweep, ...this.checking.values()])
+  }
+
+  /**
+   * A rollout's job runs on this replica until the answer is called: meanwhile the fleet reads
+   * at most `fleetConcurrencyDuringRollouts` targets at once, so the jobs' connections and the
+   * fleet's together stay `maxParallel` plus that.
+   */
+  whileMigrating (): () => void {
+    this.migrating++
+    let ended = false
+    return () => {
+      if (ended) return
+      ended = true
+      this.migrating--
+      this.gate.wake()
+    }
   }
 
   /** Takes in targets that came and drops those gone; the new ones are read at once. */
@@ -152,6 +174,7 @@ export class FleetCache {
     const worker = async (): Promise<void> => {
       for (let target = queue.shift(); target !== undefined && !this.closed; target = queue.shift()) await this.check(target)
     }
+    // As many workers as reads may ever run at once; the gate holds them to the limit of the moment.
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? defaultFleetConcurrency, queue.length) }, worker))
   }
 
@@ -159,7 +182,7 @@ export class FleetCache {
   private async check (target: FleetTarget): Promise<FleetEntry> {
     const running = this.checking.get(target.name)
     if (running !== undefined) return running
-    const read = this.read(target).finally(() => this.checking.delete(target.name))
+    const read = this.gate.run(async () => this.read(target)).finally(() => this.checking.delete(target.name))
     this.checking.set(target.name, read)
     return read
   }

@@ -10,7 +10,7 @@ export interface TargetMigratorLease {
 
 /** The engine's settings but its connection, which the target gives. */
 export type TargetMigratorOptions = Omit<CreateMigratorOptions, 'knex' | 'lockScope'> & {
-  /** Connections of the lease's pool: the lock's session, the bookkeeping's writes, the blocker probe. */
+  /** Connections of the lease's pool: the lock's session (the operation's bookkeeping runs on it too), and the blocker probe beside a waiting statement. */
   readonly poolMax?: number
   readonly connectTimeoutMs?: number
 }
@@ -51,7 +51,7 @@ export function lockScopeOf (target: FleetTarget): string | null {
  * one database migrate at once.
  */
 export async function openTargetMigrator (target: FleetTarget, options: TargetMigratorOptions): Promise<TargetMigratorLease> {
-  const { poolMax = 3, connectTimeoutMs, ...engine } = options
+  const { poolMax = 2, connectTimeoutMs, ...engine } = options
   const knex = openTargetKnex(target, { poolMax, connectTimeoutMs })
   try {
     if (target.schema !== null) await createSchema(knex, target.schema)

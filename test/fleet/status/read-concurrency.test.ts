@@ -1,0 +1,50 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import t from 'tap'
+import { defaultFleetConcurrency, FleetCache, fleetConcurrencyDuringRollouts } from '../../../src/fleet/status/fleet-cache.js'
+import type { TargetRegistry } from '../../../src/fleet/targets/registry.js'
+import type { FleetTarget } from '../../../src/fleet/targets/target.js'
+import { loadRevisions, RevisionGraph } from '../../../src/migrator/index.js'
+import { createTestDatabase, testKnex } from '../../helpers/database.js'
+import { waitFor } from '../../helpers/wait.js'
+
+// Six schema targets whose version tables one session holds locked: each read waits on the lock,
+// so the reads under way at once are the sessions waiting on it.
+const url = await createTestDatabase(t, 'fleet_reads')
+const knex = testKnex(t, url)
+const graph = RevisionGraph.build(await loadRevisions())
+const schemas = ['s1', 's2', 's3', 's4', 's5', 's6']
+for (const schema of schemas) await knex.raw('CREATE SCHEMA ??; CREATE TABLE ??.alembic_version (version_num varchar(32) PRIMARY KEY)', [schema, schema])
+const targets: FleetTarget[] = schemas.map((schema) => ({ name: schema, environment: 'production', labels: {}, schema, url, migrationUrl: null, source: 'file' }))
+const registry: TargetRegistry = { environments: ['production'], list: () => targets, get: (name) => targets.find((each) => each.name === name), refresh: async () => undefined }
+
+async function readsWaiting (): Promise<number> {
+  const { rows } = await knex.raw<{ rows: Array<{ n: number }> }>(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%alembic_version%'")
+  return rows[0]?.n ?? 0
+}
+
+t.test('while a rollout job runs here the fleet reads two targets at a time, then all it may once it ends', async (t) => {
+  t.ok(fleetConcurrencyDuringRollouts < schemas.length && schemas.length <= defaultFleetConcurrency, 'the fixture tells the two limits apart')
+  const locker = new pg.Client({ connectionString: url })
+  await locker.connect()
+  t.teardown(() => locker.end())
+  await locker.query(`BEGIN; LOCK TABLE ${schemas.map((schema) => `${schema}.alembic_version`).join(', ')} IN ACCESS EXCLUSIVE MODE`)
+  const cache = new FleetCache({ registry, graph, refreshMs: 60_000, background: false, logger: { debug: () => undefined, warn: () => undefined } })
+  t.teardown(() => cache.close())
+
+  const migrationDone = cache.whileMigrating()
+  const sweep = cache.refresh()
+  await waitFor(async () => (await readsWaiting()) === fleetConcurrencyDuringRollouts)
+  await sleep(300)
+  t.equal(await readsWaiting(), fleetConcurrencyDuringRollouts, 'no more reads start while the job runs')
+
+  migrationDone()
+  await waitFor(async () => (await readsWaiting()) === schemas.length)
+  t.pass('once it ends, the waiting reads start')
+
+  await locker.query('COMMIT')
+  await sweep
+  const page = await cache.page({ limit: 10 })
+  t.same(page.targets.map((entry) => [entry.name, entry.reachable]), schemas.map((schema) => [schema, true]), 'every target was read')
+})
