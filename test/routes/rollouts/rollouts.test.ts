@@ -62,11 +62,23 @@ t.test('a development rollout: 202 with its Location, then every target at head'
 })
 
 t.test('then production goes, canary first; the list is newest first and paged', async (t) => {
+  // Each target's job tells the fleet view it runs (the view's reads hold back meanwhile) and that it ended.
+  const jobs = { began: 0, running: 0 }
+  const whileMigrating = app.fleet.whileMigrating.bind(app.fleet)
+  app.fleet.whileMigrating = () => {
+    jobs.began++
+    jobs.running++
+    const ended = whileMigrating()
+    return () => { jobs.running--; ended() }
+  }
+  t.teardown(() => { app.fleet.whileMigrating = whileMigrating })
   const created = await call('POST', '/rollouts', 'migrate', { environment: 'production', selector: { tier: 'paid' }, canary: '34%', maxParallel: 8 })
   t.equal(created.statusCode, 202)
   const done = await finished(created.json().id)
   t.equal(done.status, 'succeeded')
   t.equal(done.counts.succeeded, 3)
+  t.equal(jobs.began, 3, 'each target\'s job told the fleet view it ran')
+  await waitFor(async () => jobs.running === 0)
   const first = await call('GET', '/rollouts?limit=1', 'read')
   t.equal(first.json().rollouts[0].id, created.json().id)
   const next = await call('GET', `/rollouts?limit=1&cursor=${first.json().nextCursor as string}`, 'read')
