@@ -23,7 +23,19 @@ export interface DriftReport {
  * The live schema against the committed snapshot of the database's revision, the engine's
  * bookkeeping left out. Read-only: no table created, no lock taken. Usable without Fastify.
  */
-export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { snapshotsDir?: string | undefined } = {}): Promise<DriftReport> {
+export async function checkDrift (knex: Knex, graph: RevisionGraph, options: DriftOptions = {}): Promise<DriftReport> {
+  const { revision, expected, desired, differences } = await compareWithSnapshot(knex, graph, options)
+  return { revision, inSync: differences.length === 0, differences, sql: statementsOf(generateMigration(expected, desired)) }
+}
+
+/** Whether the live schema is its revision's snapshot: the comparison alone, no SQL written for it (the fleet view reads it per target). */
+export async function schemaInSync (knex: Knex, graph: RevisionGraph, options: DriftOptions = {}): Promise<boolean> {
+  return (await compareWithSnapshot(knex, graph, options)).differences.length === 0
+}
+
+interface DriftOptions { readonly snapshotsDir?: string | undefined }
+
+async function compareWithSnapshot (knex: Knex, graph: RevisionGraph, options: DriftOptions) {
   const state = await readDatabaseState(knex)
   // A changed checksum is no reason to refuse: drift is how one finds out what it changed.
   const analysis = verifyDatabaseState(graph, state, 'unknown-only')
@@ -34,6 +46,5 @@ export async function checkDrift (knex: Knex, graph: RevisionGraph, options: { s
   const revision = heads[0] ?? null
   const [expected, live] = await Promise.all([readSnapshot(options.snapshotsDir ?? defaultSnapshotsDir, revision), introspectSchema(knex)])
   const desired = applicationSchema(live)
-  const differences = diffSchemas(expected, desired)
-  return { revision, inSync: differences.length === 0, differences, sql: statementsOf(generateMigration(expected, desired)) }
+  return { revision, expected, desired, differences: diffSchemas(expected, desired) }
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { checkDrift } from '../../catalog/drift.js'
+import { schemaInSync } from '../../catalog/drift.js'
 import { sqlStateOf } from '../../database/pg-errors.js'
 import { createMigrator, type RevisionGraph } from '../../migrator/index.js'
 import { openTargetKnex } from '../targets/connections.js'
@@ -238,7 +238,7 @@ export class FleetCache {
    */
   private async inSync (knex: Knex, target: FleetTarget): Promise<boolean | null> {
     try {
-      return (await checkDrift(knex, this.options.graph, { snapshotsDir: this.options.snapshotsDir })).inSync
+      return await schemaInSync(knex, this.options.graph, { snapshotsDir: this.options.snapshotsDir })
     } catch (error) {
       this.options.logger.debug({ target: target.name, error: describe(error) }, 'fleet: drift not told')
       return null
