@@ -34,6 +34,11 @@ t.test('no fleet: nothing of the queue at start; the first rollout request start
   const id = created.json().id as string
   await waitFor(async () => (await app.inject({ url: `/rollouts/${id}`, headers: bearer('read') })).json().status === 'succeeded')
   t.same(await db('alembic_version').pluck('version_num'), ['s00000000001'], 'the service\'s own database was migrated by the queue\'s job')
+  // A job sent wakes the workers at its commit (NOTIFY), not at their next poll.
+  t.same(await db('aip_schema_queue.queue').where({ name: 'rollout-target' }).pluck('notify'), [true], 'the queue notifies')
+  const listening = await db.raw<{ rows: Array<{ n: number }> }>(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'aip-schema rollouts' AND query ILIKE 'LISTEN%'")
+  t.equal(listening.rows[0]?.n, 1, 'and a session of the queue listens')
 })
 
 t.test('a replica starting while a rollout is under way starts its queue at once, to work it', async (t) => {
