@@ -37,6 +37,9 @@ export const defaultFleetConcurrency = 8
 /** Targets read at once while rollout jobs run on this replica: the small constant beside their `maxParallel`. */
 export const fleetConcurrencyDuringRollouts = 2
 
+/** How long the fleet keeps to that limit after a job ends, for the next one to start. */
+const migrationLingerMs = 2_000
+
 /** A target's read gives up past this, behind a lock or on a slow server: it is read again at the next sweep. */
 const fleetReadTimeoutMs = 10_000
 
@@ -82,7 +85,9 @@ export class FleetCache {
   /**
    * A rollout's job runs on this replica until the answer is called: meanwhile the fleet reads
    * at most `fleetConcurrencyDuringRollouts` targets at once, so the jobs' connections and the
-   * fleet's together stay `maxParallel` plus that.
+   * fleet's together stay `maxParallel` plus that. The limit holds a moment past the job's end:
+   * a rollout's next job starts within milliseconds, and a sweep let loose in that gap would open
+   * its eight connections beside it.
    */
   whileMigrating (): () => void {
     this.migrating++
@@ -90,8 +95,10 @@ export class FleetCache {
     return () => {
       if (ended) return
       ended = true
-      this.migrating--
-      this.gate.wake()
+      setTimeout(() => {
+        this.migrating--
+        this.gate.wake()
+      }, migrationLingerMs).unref()
     }
   }
 
