@@ -8,8 +8,20 @@ interface Teardown { teardown (fn: () => unknown): void }
 
 /** A database of its own for one test file, dropped when the file ends. */
 export async function createTestDatabase (t: Teardown, label = 'test'): Promise<string> {
+  return ownDatabase(t, label, '')
+}
+
+/**
+ * A database of its own for one test, a copy of `template` (a database no one is connected to),
+ * dropped when the test ends: a file copy, where arranging it again would cost every revision.
+ */
+export async function copyTestDatabase (t: Teardown, template: string, label = 'test'): Promise<string> {
+  return ownDatabase(t, label, ` TEMPLATE ${new URL(template).pathname.slice(1)}`)
+}
+
+async function ownDatabase (t: Teardown, label: string, createClause: string): Promise<string> {
   const name = `aip_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`
-  await admin(`CREATE DATABASE ${name}`)
+  await admin(`CREATE DATABASE ${name}${createClause}`)
   t.teardown(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
