@@ -37,9 +37,10 @@ export interface RolloutQueue extends JobSender {
 export async function startRolloutQueue (options: RolloutQueueOptions): Promise<RolloutQueue> {
   // Its own small pool: polling and heartbeats never wait behind the API's queries.
   const heartbeatSeconds = options.heartbeatSeconds ?? 10
-  // The supervisor is what hands a silent worker's job on; its default pass, once a minute,
-  // would leave a dead replica's targets waiting six heartbeats.
-  const boss = new PgBoss({ connectionString: options.connectionString, schema: rolloutQueueSchema, max: 3, application_name: 'aip-schema rollouts', superviseIntervalSeconds: heartbeatSeconds })
+  // The supervisor's monitor is what hands a silent worker's job on: it runs once per
+  // supervise pass, and on a queue no more often than the monitor interval. Their defaults,
+  // once a minute, would leave a dead replica's targets waiting six heartbeats.
+  const boss = new PgBoss({ connectionString: options.connectionString, schema: rolloutQueueSchema, max: 3, application_name: 'aip-schema rollouts', superviseIntervalSeconds: heartbeatSeconds, monitorIntervalSeconds: heartbeatSeconds })
   boss.on('error', options.onError)
   await boss.start()
   await boss.createQueue(queueName, { heartbeatSeconds, retryLimit: 100, retryDelay: 1, expireInSeconds: 24 * 3600 })
