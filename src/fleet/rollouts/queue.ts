@@ -35,15 +35,24 @@ export interface RolloutQueue extends JobSender {
 }
 
 export async function startRolloutQueue (options: RolloutQueueOptions): Promise<RolloutQueue> {
-  // Its own small pool: polling and heartbeats never wait behind the API's queries.
   const heartbeatSeconds = options.heartbeatSeconds ?? 10
-  // The supervisor is what hands a silent worker's job on; its default pass, once a minute,
-  // would leave a dead replica's targets waiting six heartbeats.
+  // Its own small pool: polling and heartbeats never wait behind the API's queries.
+  // The supervisor's monitor is what hands a silent worker's job on: it runs once per
+  // supervise pass, and on a queue no more often than the monitor interval. Their defaults,
+  // once a minute, would leave a dead replica's targets waiting six heartbeats.
   // LISTEN/NOTIFY: a job sent wakes the workers of every replica at its commit, so a target
   // starts as soon as a slot frees instead of at the next poll (half a second a target, on average,
   // at one poll a second). The poll stays as the floor: a job handed back after a dead replica's
   // heartbeats stopped is found by it.
-  const boss = new PgBoss({ connectionString: options.connectionString, schema: rolloutQueueSchema, max: 3, application_name: 'aip-schema rollouts', superviseIntervalSeconds: heartbeatSeconds, useListenNotify: true })
+  const boss = new PgBoss({
+    connectionString: options.connectionString,
+    schema: rolloutQueueSchema,
+    max: 3,
+    application_name: 'aip-schema rollouts',
+    superviseIntervalSeconds: heartbeatSeconds,
+    monitorIntervalSeconds: heartbeatSeconds,
+    useListenNotify: true,
+  })
   boss.on('error', options.onError)
   await boss.start()
   const queueOptions = { heartbeatSeconds, retryLimit: 100, retryDelay: 1, expireInSeconds: 24 * 3600, notify: true }
