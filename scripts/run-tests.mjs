@@ -2,6 +2,7 @@
 // address and TEST_DATABASE_URL is unset, against an embedded PostgreSQL started for the run.
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { startEmbeddedTestDatabase } from './embedded-test-database.mjs'
 
@@ -32,6 +33,9 @@ if (await run('npm', ['run', '-s', 'build'], process.env) !== 0) process.exit(1)
 
 let embedded = null
 const env = { ...process.env }
+// Every test file is a process of its own that loads the app's modules (and many start the CLI
+// or the service): V8's compiled code for them, kept on disk, spares each about 0.4 s of compiling.
+env.NODE_COMPILE_CACHE ??= fileURLToPath(new URL('../node_modules/.cache/aip-schema-compile/', import.meta.url))
 if (env.TEST_DATABASE_URL === undefined && !(await answers(defaultUrl))) {
   embedded = await startEmbeddedTestDatabase().catch((error) => {
     console.error(`npm test: nothing answers at ${defaultUrl}, and the embedded PostgreSQL did not start: ${error.message}`)
