@@ -5,6 +5,7 @@ import type { FleetTarget } from './target.js'
 /** A migrator for one target, held only while a job runs, closed after. */
 export interface TargetMigratorLease {
   readonly migrator: SchemaMigrator
+  readonly knex: Knex
   close (): Promise<void>
 }
 
@@ -62,6 +63,7 @@ export async function openTargetMigrator (target: FleetTarget, options: TargetMi
   const migrator = createMigrator({ ...engine, knex, lockScope: lockScopeOf(target) })
   return {
     migrator,
+    knex,
     async close () {
       await migrator.idle()
       await knex.destroy()
