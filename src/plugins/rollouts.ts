@@ -52,7 +52,7 @@ export default fp<RolloutsPluginOptions>(async (fastify, options) => {
       if (target === undefined) throw new RolloutTargetNotFoundError('(any)', wanted.name)
       return openTargetMigrator(target, { ...options.engine, graph, logger: engineLogger(log.child({ target: target.name })) })
     },
-    changed: async (target, lease) => { await fleet.readOn(target.name, lease.knex).catch(() => undefined) },
+    changed: (target) => { fleet.invalidate(target.name).catch(() => undefined) },
   }
   const rollouts = createRolloutService({
     knex: fastify.migrationKnex,

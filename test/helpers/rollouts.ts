@@ -60,9 +60,9 @@ export async function rolloutHarness (t: Teardown, options: {
         lockRetry: { retries: options.lock?.retries, baseMs: options.lock?.baseMs },
         lockWaitMs: 60_000,
       })
-      return { migrator, knex, close: async () => knex.destroy() }
+      return { migrator, close: async () => knex.destroy() }
     },
-    changed: async (target: RolloutTarget) => { changedNames.push(target.name) },
+    changed: (target: RolloutTarget) => { changedNames.push(target.name) },
   }
   const queue = await startRolloutQueue({ connectionString: options.databaseUrl, concurrency: 8, onError: (error) => { lines.push({ level: 'error', err: error.message }) } })
   t.teardown(() => queue.stop())

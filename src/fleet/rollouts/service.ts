@@ -206,7 +206,6 @@ export function createRolloutService (options: RolloutServiceOptions) {
       const status = before === null && options.isUnreachable(error) ? 'unreachable' : 'failed'
       return outcome(status, { before, after, operationId: operation?.id ?? null, problem: options.problemOf(error) })
     } finally {
-      await source.changed(target, lease)
       await lease.close()
     }
   }
@@ -316,6 +315,7 @@ export function createRolloutService (options: RolloutServiceOptions) {
         ? { status: 'unreachable' as const, before: null, after: null, steps: 0, durationMs: 0, operationId: null, problem: options.problemOf(new RolloutTargetNotFoundError(rollout.id, job.target)) }
         : await operate(target, rollout, job)
       const recorded = await store.finishTarget(job.rolloutId, job.target, job.attempt, outcome)
+      if (target !== undefined) source.changed(target)
       if (recorded) {
         const fields = { rollout: rollout.id, target: job.target, status: outcome.status, steps: outcome.steps, durationMs: Math.round(outcome.durationMs) }
         if (outcome.problem === null) logger.info(fields, 'rollout target done')

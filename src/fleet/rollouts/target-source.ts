@@ -1,4 +1,3 @@
-import type { Knex } from 'knex'
 import type { SchemaMigrator } from '../../migrator/index.js'
 
 /**
@@ -11,12 +10,7 @@ export interface RolloutTarget {
   readonly labels: Readonly<Record<string, string>>
 }
 
-export interface TargetLease {
-  readonly migrator: SchemaMigrator
-  /** The migrator's connection to the target. */
-  readonly knex: Knex
-  close (): Promise<void>
-}
+export interface TargetLease { readonly migrator: SchemaMigrator, close (): Promise<void> }
 
 export interface TargetSource {
   /** Promotion order. */
@@ -25,9 +19,6 @@ export interface TargetSource {
   get (name: string): RolloutTarget | undefined
   /** A migrator on the target's own (direct) connection, held only while a job runs. */
   open (target: RolloutTarget): Promise<TargetLease>
-  /**
-   * Told after a target's operation, before its lease closes, so the fleet view shows it at
-   * once, read on the lease's connection rather than on one of its own. Never throws.
-   */
-  changed (target: RolloutTarget, lease: TargetLease): Promise<void>
+  /** Told after a target's operation, so the fleet view shows it at once. */
+  changed (target: RolloutTarget): void
 }

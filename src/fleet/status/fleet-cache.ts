@@ -133,17 +133,6 @@ export class FleetCache {
   }
 
   /**
-   * Reads one target again on a connection the caller holds to it (a rollout job's, before it
-   * closes): the fleet opens none of its own, and the read takes no place among its reads.
-   */
-  async readOn (name: string, knex: Knex): Promise<FleetEntry | undefined> {
-    const target = this.options.registry.get(name)
-    if (target === undefined) return undefined
-    await this.checking.get(name)?.catch(() => undefined)
-    return this.check(target, knex)
-  }
-
-  /**
    * A target moved (a migration here or on another replica): with a fleet, read again now;
    * otherwise forgotten, so the next page reads it, and nothing runs unasked.
    */
@@ -197,18 +186,16 @@ export class FleetCache {
   }
 
   /** One read per target at a time: a second caller shares the read under way. */
-  private async check (target: FleetTarget, on?: Knex): Promise<FleetEntry> {
+  private async check (target: FleetTarget): Promise<FleetEntry> {
     const running = this.checking.get(target.name)
     if (running !== undefined) return running
-    const reading = on === undefined ? this.gate.run(async () => this.read(target)) : this.read(target, on)
-    const read = reading.finally(() => this.checking.delete(target.name))
+    const read = this.gate.run(async () => this.read(target)).finally(() => this.checking.delete(target.name))
     this.checking.set(target.name, read)
     return read
   }
 
-  /** `on`: the caller's connection, left open; else one of the read's own, closed after it. */
-  private async read (target: FleetTarget, on?: Knex): Promise<FleetEntry> {
-    const knex = on ?? openTargetKnex(target, { poolMax: 1, connectTimeoutMs: this.options.connectTimeoutMs, readTimeoutMs: fleetReadTimeoutMs })
+  private async read (target: FleetTarget): Promise<FleetEntry> {
+    const knex = openTargetKnex(target, { poolMax: 1, connectTimeoutMs: this.options.connectTimeoutMs, readTimeoutMs: fleetReadTimeoutMs })
     let entry: FleetEntry
     try {
       const migrator = createMigrator({ knex, graph: this.options.graph })
@@ -239,7 +226,7 @@ export class FleetCache {
       }
       entry = { ...known, ...identityOf(target), reachable: false, checkedAt: new Date().toISOString() }
     } finally {
-      if (on === undefined) await knex.destroy()
+      await knex.destroy()
     }
     // A target dropped from the registry while it was read stays dropped.
     if (this.options.registry.get(target.name) !== undefined) {

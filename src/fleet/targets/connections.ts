@@ -5,7 +5,6 @@ import type { FleetTarget } from './target.js'
 /** A migrator for one target, held only while a job runs, closed after. */
 export interface TargetMigratorLease {
   readonly migrator: SchemaMigrator
-  readonly knex: Knex
   close (): Promise<void>
 }
 
@@ -63,7 +62,6 @@ export async function openTargetMigrator (target: FleetTarget, options: TargetMi
   const migrator = createMigrator({ ...engine, knex, lockScope: lockScopeOf(target) })
   return {
     migrator,
-    knex,
     async close () {
       await migrator.idle()
       await knex.destroy()

@@ -79,10 +79,6 @@ t.test('then production goes, canary first; the list is newest first and paged',
   t.equal(done.counts.succeeded, 3)
   t.equal(jobs.began, 3, 'each target\'s job told the fleet view it ran')
   await waitFor(async () => jobs.running === 0)
-  // Read by each job on its own connection as it ended, not left for the next sweep (30 s away).
-  const fleet = (await call('GET', '/fleet?environment=production', 'read')).json()
-  t.same(fleet.targets.map((entry: { name: string, current: string[], upToDate: boolean }) => [entry.name, entry.current, entry.upToDate]),
-    ['a', 'b', 'c'].map((name) => [`tenant-${name}`, [head], true]), 'the fleet view shows every target at head')
   const first = await call('GET', '/rollouts?limit=1', 'read')
   t.equal(first.json().rollouts[0].id, created.json().id)
   const next = await call('GET', `/rollouts?limit=1&cursor=${first.json().nextCursor as string}`, 'read')
