@@ -29,7 +29,7 @@ export interface MigrationConnectionOptions {
 
 /**
  * The migrator's own pool, on the direct URL, with no statement timeout (a migration sets its
- * own). The lock's session, the probe's second connection and the verb's queries fit in it.
+ * own). The lock's session, the probe's second connection behind a pooler and the verb's queries fit in it.
  * At start the URL is probed for a transaction pooler, and said once in the log when it is one.
  */
 export default fp<MigrationConnectionOptions>(async (fastify, options) => {

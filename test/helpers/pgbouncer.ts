@@ -17,12 +17,12 @@ export interface TestPooler {
 }
 
 /**
- * Debian's PgBouncer in transaction mode in front of the test server, as operators run it
+ * Debian's PgBouncer (in transaction mode unless asked) in front of the test server, as operators run it
  * (`ignore_startup_parameters = extra_float_digits`), on a free port in a temporary directory;
  * stopped at teardown even when the test fails. PgBouncer will not run as root: then it runs
  * as `postgres`, which owns its files.
  */
-export async function startPgBouncer (t: Teardown, options: { poolSize?: number } = {}): Promise<TestPooler> {
+export async function startPgBouncer (t: Teardown, options: { poolSize?: number, poolMode?: 'transaction' | 'session' } = {}): Promise<TestPooler> {
   const binary = findPgBouncer()
   const server = new URL(serverUrl)
   const dir = await mkdtemp(join(tmpdir(), 'aip-pgbouncer-'))
@@ -38,7 +38,7 @@ export async function startPgBouncer (t: Teardown, options: { poolSize?: number 
     'unix_socket_dir =',
     'auth_type = trust',
     `auth_file = ${join(dir, 'users.txt')}`,
-    'pool_mode = transaction',
+    `pool_mode = ${options.poolMode ?? 'transaction'}`,
     'ignore_startup_parameters = extra_float_digits',
     `default_pool_size = ${options.poolSize ?? 10}`,
     'max_client_conn = 500',

@@ -67,9 +67,38 @@ t.test('the probe tells a transaction pooler from a direct connection, even with
     t.teardown(() => knex.destroy())
     return knex
   }
-  t.equal(await poolGoesThroughTransactionPooler(knexOn(url)), false, 'direct: not a pooler')
+  const direct = knexOn(url)
+  await direct.raw('SELECT 1')
+  let opened = 0
+  const open = direct.client.acquireRawConnection.bind(direct.client)
+  direct.client.acquireRawConnection = async () => { opened++; return await open() }
+  t.equal(await poolGoesThroughTransactionPooler(direct), false, 'direct: not a pooler')
+  t.equal(opened, 0, 'told by the cancel key alone, without a second connection')
   t.equal(await poolGoesThroughTransactionPooler(knexOn(pooler.pooled(url))), true, 'PgBouncer in transaction mode: a pooler')
   t.equal(await poolGoesThroughTransactionPooler(knexOn(narrow.pooled(url))), true, 'and with a single server connection, without waiting on itself')
+})
+
+t.test('through a busy transaction pooler the probe still sees it; a session pooler keeps the session', async (t) => {
+  const url = await createTestDatabase(t, 'pooler_busy')
+  const knexOn = (on: string, max: number) => {
+    const knex = knexFactory({ client: 'pg', connection: on, pool: { min: 0, max } })
+    t.teardown(() => knex.destroy())
+    return knex
+  }
+  const traffic = knexOn(pooler.pooled(url), 8)
+  let busy = true
+  const load = Promise.all(Array.from({ length: 8 }, async () => {
+    while (busy) await traffic.raw('SELECT 1')
+  }))
+  const probe = knexOn(pooler.pooled(url), 2)
+  const verdicts = []
+  for (let i = 0; i < 20; i++) verdicts.push(await poolGoesThroughTransactionPooler(probe))
+  busy = false
+  await load
+  t.same(verdicts, verdicts.map(() => true), '20 probes beside 8 busy clients: a pooler every time')
+
+  const session = await startPgBouncer(t, { poolMode: 'session' })
+  t.equal(await poolGoesThroughTransactionPooler(knexOn(session.pooled(url), 2)), false, 'PgBouncer in session mode: a client keeps its server, and its locks')
 })
 
 t.test('through the pooler with a direct MIGRATION_DATABASE_URL: 2 replicas × 10 concurrent upgrades', async (t) => {
