@@ -34,10 +34,13 @@ export interface FleetCacheOptions {
 
 export const defaultFleetConcurrency = 8
 
-/** Targets read at once while rollout jobs run on this replica: the small constant beside their `maxParallel`. */
+/**
+ * Targets read at once while rollout jobs run on this replica, for reads asked for (a target a job
+ * has just finished, a page with targets never read): the small constant beside their `maxParallel`.
+ */
 export const fleetConcurrencyDuringRollouts = 2
 
-/** How long the fleet keeps to that limit after a job ends, for the next one to start. */
+/** How long the fleet keeps to that (and its sweep waits) after a job ends, for the next one to start. */
 const migrationLingerMs = 2_000
 
 /** A target's read gives up past this, behind a lock or on a slow server: it is read again at the next sweep. */
@@ -61,6 +64,8 @@ export class FleetCache {
   private timer: NodeJS.Timeout | null = null
   private closed = false
   private migrating = 0
+  /** Sweeps waiting for the jobs on this replica to end. */
+  private readonly sweepsWaiting: Array<() => void> = []
   private readonly gate = new ReadGate(() => this.migrating > 0 ? fleetConcurrencyDuringRollouts : this.options.concurrency ?? defaultFleetConcurrency)
 
   constructor (options: FleetCacheOptions) {
@@ -79,15 +84,18 @@ export class FleetCache {
   async close (): Promise<void> {
     this.closed = true
     if (this.timer !== null) clearInterval(this.timer)
+    this.resumeSweeps()
     await Promise.allSettled([this.sweep, ...this.checking.values()])
   }
 
   /**
-   * A rollout's job runs on this replica until the answer is called: meanwhile the fleet reads
-   * at most `fleetConcurrencyDuringRollouts` targets at once, so the jobs' connections and the
-   * fleet's together stay `maxParallel` plus that. The limit holds a moment past the job's end:
-   * a rollout's next job starts within milliseconds, and a sweep let loose in that gap would open
-   * its eight connections beside it.
+   * A rollout's job runs on this replica until the answer is called. Meanwhile the background
+   * sweep waits: reading every target in turn is a connection and a catalog read each, which at a
+   * few hundred targets kept more than a core of the database servers busy beside the migrations.
+   * The targets the jobs finish are read at once all the same (`changed`), at most
+   * `fleetConcurrencyDuringRollouts` at a time, so a rollout's connections stay its `maxParallel`
+   * plus that. Both hold a moment past the job's end: a rollout's next job starts within
+   * milliseconds, and a sweep let loose in that gap would open its eight connections beside it.
    */
   whileMigrating (): () => void {
     this.migrating++
@@ -98,6 +106,7 @@ export class FleetCache {
       setTimeout(() => {
         this.migrating--
         this.gate.wake()
+        if (this.migrating === 0) this.resumeSweeps()
       }, migrationLingerMs).unref()
     }
   }
@@ -152,7 +161,7 @@ export class FleetCache {
   async page (query: FleetQuery): Promise<FleetPage> {
     const staleBefore = this.options.background ? null : new Date(Date.now() - this.options.refreshMs).toISOString()
     const unchecked = [...this.entries.values()].filter((entry) => entry.checkedAt === null || (staleBefore !== null && entry.checkedAt < staleBefore))
-    if (unchecked.length > 0) await this.checkAll(unchecked.map((entry) => this.options.registry.get(entry.name)).filter((target) => target !== undefined))
+    if (unchecked.length > 0) await this.checkAll(unchecked.map((entry) => this.options.registry.get(entry.name)).filter((target) => target !== undefined), { sweep: false })
     return fleetPage(this.inOrder(), query)
   }
 
@@ -170,19 +179,33 @@ export class FleetCache {
 
   private async runSweep (): Promise<void> {
     const started = performance.now()
-    await this.checkAll(this.options.registry.list())
+    await this.checkAll(this.options.registry.list(), { sweep: true })
     const counts = this.counts()
     // Every sweep, so debug: what an operator watches is a target turning unreachable, said at warn.
     this.options.logger.debug({ targets: this.entries.size, ...counts, ms: Math.round(performance.now() - started) }, 'fleet status read')
   }
 
-  private async checkAll (targets: readonly FleetTarget[]): Promise<void> {
+  /** A sweep's reads wait while jobs run here; a read asked for does not. */
+  private async checkAll (targets: readonly FleetTarget[], options: { readonly sweep: boolean }): Promise<void> {
     const queue = [...targets]
     const worker = async (): Promise<void> => {
-      for (let target = queue.shift(); target !== undefined && !this.closed; target = queue.shift()) await this.check(target)
+      for (;;) {
+        if (options.sweep) await this.sweepMayRead()
+        const target = queue.shift()
+        if (target === undefined || this.closed) return
+        await this.check(target)
+      }
     }
     // As many workers as reads may ever run at once; the gate holds them to the limit of the moment.
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? defaultFleetConcurrency, queue.length) }, worker))
+  }
+
+  private async sweepMayRead (): Promise<void> {
+    while (this.migrating > 0 && !this.closed) await new Promise<void>((resolve) => this.sweepsWaiting.push(resolve))
+  }
+
+  private resumeSweeps (): void {
+    for (const resolve of this.sweepsWaiting.splice(0)) resolve()
   }
 
   /** One read per target at a time: a second caller shares the read under way. */

@@ -24,8 +24,8 @@ async function readsWaiting (): Promise<number> {
   return rows[0]?.n ?? 0
 }
 
-t.test('while a rollout job runs here the fleet reads two targets at a time, then all it may once it has ended', async (t) => {
-  t.ok(fleetConcurrencyDuringRollouts < schemas.length && schemas.length <= defaultFleetConcurrency, 'the fixture tells the two limits apart')
+t.test('while a rollout job runs here the sweep waits and asked-for reads run two at a time; after it, all it may', async (t) => {
+  t.ok(fleetConcurrencyDuringRollouts < 3 && schemas.length <= defaultFleetConcurrency, 'the fixture tells the limits apart')
   const locker = new pg.Client({ connectionString: url })
   await locker.connect()
   t.teardown(() => locker.end())
@@ -35,18 +35,32 @@ t.test('while a rollout job runs here the fleet reads two targets at a time, the
 
   const migrationDone = cache.whileMigrating()
   const sweep = cache.refresh()
+  await sleep(300)
+  t.equal(await readsWaiting(), 0, 'the sweep reads nothing while the job runs')
+
+  const asked = ['s1', 's2', 's3'].map(async (name) => cache.invalidate(name))
   await waitFor(async () => (await readsWaiting()) === fleetConcurrencyDuringRollouts)
   await sleep(300)
-  t.equal(await readsWaiting(), fleetConcurrencyDuringRollouts, 'no more reads start while the job runs')
+  t.equal(await readsWaiting(), fleetConcurrencyDuringRollouts, 'targets the jobs finished are read at once, two at a time')
 
   migrationDone()
   await sleep(300)
-  t.equal(await readsWaiting(), fleetConcurrencyDuringRollouts, 'the limit holds a moment past the job, for a rollout\'s next one to start')
+  t.equal(await readsWaiting(), fleetConcurrencyDuringRollouts, 'both hold a moment past the job, for a rollout\'s next one to start')
   await waitFor(async () => (await readsWaiting()) === schemas.length)
-  t.pass('then the waiting reads start')
+  t.pass('then the sweep reads the others, beside the asked-for reads')
 
   await locker.query('COMMIT')
-  await sweep
+  await Promise.all([sweep, ...asked])
   const page = await cache.page({ limit: 10 })
   t.same(page.targets.map((entry) => [entry.name, entry.reachable]), schemas.map((schema) => [schema, true]), 'every target was read')
+})
+
+t.test('a sweep waiting on a job ends when the cache closes', async (t) => {
+  const cache = new FleetCache({ registry, graph, refreshMs: 60_000, background: false, logger: { debug: () => undefined, warn: () => undefined } })
+  cache.whileMigrating()
+  const sweep = cache.refresh()
+  await sleep(100)
+  await cache.close()
+  await sweep
+  t.same((await cache.page({ limit: 10 })).targets.filter((entry) => entry.checkedAt !== null), [], 'closed before it read anything')
 })
