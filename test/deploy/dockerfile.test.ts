@@ -11,6 +11,7 @@ import { createTestDatabase } from '../helpers/database.js'
 import { copyOf, environment, instructions, readDockerfile } from '../helpers/dockerfile.js'
 import { freePort } from '../helpers/server.js'
 import { shippedHead } from '../helpers/shipped.js'
+import { toolEnv } from '../helpers/tool-env.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const stages = await readDockerfile(join(root, 'Dockerfile'))
@@ -93,7 +94,7 @@ t.test('a production install made the way the Dockerfile makes it serves, and it
   const install = run.flatMap((command) => command.split('&&').map((part) => part.trim())).find((command) => command.startsWith('npm ci'))
   t.ok(install, 'the image installs with npm ci')
   // From the local cache, as a builder with a warm cache would.
-  await promisify(execFile)('npm', [...(install as string).split(/\s+/).slice(1), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: { ...process.env, NODE_ENV: 'production' } })
+  await promisify(execFile)('npm', [...(install as string).split(/\s+/).slice(1), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: toolEnv({ NODE_ENV: 'production' }) })
   await t.rejects(access(join(app, 'node_modules', 'tap')), 'no development dependencies')
 
   // What the image runs as its user once it is installed: filling Node's compile cache, which every start reads.

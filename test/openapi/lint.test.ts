@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { toolEnv } from '../helpers/tool-env.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -15,7 +16,7 @@ t.test('openapi/openapi.json is clean under Redocly CLI\'s recommended ruleset: 
   // The real CLI, as people run it on the document; it exits 1 on errors, so the report is read either way.
   const lint = await promisify(execFile)(join(root, 'node_modules', '.bin', 'redocly'), ['lint', '--extends=recommended', '--format=json', 'openapi/openapi.json'], {
     cwd: root,
-    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    env: toolEnv({ REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' }),
     maxBuffer: 16 * 1024 * 1024,
   }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }))
   const report = JSON.parse(lint.stdout) as LintReport
