@@ -90,7 +90,7 @@ export class FleetCache {
 
   /**
    * A rollout's job runs on this replica until the answer is called. Meanwhile the background
-   * sweep waits: reading every target in turn is a connection and a catalog read each, which at a
+   * sweep slows to a read per worker and refresh interval: reading every target in turn is a connection and a catalog read each, which at a
    * few hundred targets kept more than a core of the database servers busy beside the migrations.
    * The targets the jobs finish are read at once all the same (`changed`), at most
    * `fleetConcurrencyDuringRollouts` at a time, so a rollout's connections stay its `maxParallel`
@@ -200,8 +200,20 @@ export class FleetCache {
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? defaultFleetConcurrency, queue.length) }, worker))
   }
 
+  /**
+   * Until the jobs here end, or one refresh interval at most: a job may run for hours (a large
+   * backfill), and meanwhile each of the sweep's workers still reads a target an interval, so a
+   * target turning unreachable is seen in time, at a load that does not compete with the jobs.
+   */
   private async sweepMayRead (): Promise<void> {
-    while (this.migrating > 0 && !this.closed) await new Promise<void>((resolve) => this.sweepsWaiting.push(resolve))
+    if (this.migrating === 0 || this.closed) return
+    let timer: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      this.sweepsWaiting.push(resolve)
+      timer = setTimeout(resolve, this.options.refreshMs)
+      timer.unref()
+    })
+    clearTimeout(timer)
   }
 
   private resumeSweeps (): void {

@@ -64,3 +64,20 @@ t.test('a sweep waiting on a job ends when the cache closes', async (t) => {
   await sweep
   t.same((await cache.page({ limit: 10 })).targets.filter((entry) => entry.checkedAt !== null), [], 'closed before it read anything')
 })
+
+t.test('a job that runs on slows the sweep to a read per worker and refresh interval, and does not stop it', async (t) => {
+  const cache = new FleetCache({ registry, graph, refreshMs: 400, concurrency: 2, background: false, logger: { debug: () => undefined, warn: () => undefined } })
+  t.teardown(() => cache.close())
+  const migrationDone = cache.whileMigrating()
+  t.teardown(migrationDone)
+  const started = performance.now()
+  const sweep = cache.refresh()
+  const read = () => schemas.length - cache.counts().unchecked
+  await sleep(200)
+  t.equal(read(), 0, 'nothing read within the first interval')
+  await waitFor(async () => read() >= 1)
+  t.ok(read() < schemas.length, `a read per worker after an interval, not the whole sweep (${read()} read)`)
+  await sweep
+  t.equal(read(), schemas.length, 'the sweep ends all the same, the job still running')
+  t.ok(performance.now() - started >= 3 * 400, 'after three intervals: six targets, two workers')
+})
